@@ -1,0 +1,1 @@
+"""Observability as code: the telemetry catalog, its runtime, renderers, checks and CLI."""

@@ -1,0 +1,120 @@
+"""Definitions every service shares: RED metrics, process metrics, the common log fields."""
+
+from __future__ import annotations
+
+from observability.catalog.correlation import SERVICE_FIELD, SPAN_ID_FIELD, TRACE_ID_FIELD
+from observability.catalog.logs import FieldType, LogField, LogSchema
+from observability.catalog.metrics import Label, Metric, MetricKind, Unit
+from observability.catalog.source import caller_source
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other")
+STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+#: The route label's value for requests no route matched (404s on unknown paths).
+UNMATCHED_ROUTE = "unmatched"
+#: Request latency buckets, in seconds, from 5 ms to 10 s.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+HTTP_REQUEST_DURATION = "http_server_request_duration_seconds"
+
+
+def http_request_duration(routes: tuple[str, ...]) -> Metric:
+    """The RED histogram of an HTTP service: rate and errors from ``_count``, duration from buckets.
+
+    ``routes`` are the service's route templates (``/vehicles/{name}``), never raw paths.
+    """
+    return Metric(
+        name=HTTP_REQUEST_DURATION,
+        kind=MetricKind.HISTOGRAM,
+        unit=Unit.SECONDS,
+        help="Duration of HTTP requests served, by route template and status class.",
+        labels=(
+            Label("method", "HTTP method.", HTTP_METHODS),
+            Label("route", "Route template that matched the request.", (*routes, UNMATCHED_ROUTE)),
+            Label("status_class", "Class of the response status code.", STATUS_CLASSES),
+        ),
+        buckets=LATENCY_BUCKETS,
+        exemplars=True,
+        source=caller_source(skip=(__name__,)),
+    )
+
+
+_PROCESS = "prometheus-client ProcessCollector"
+
+PROCESS_CPU = Metric(
+    name="process_cpu_seconds_total",
+    kind=MetricKind.COUNTER,
+    unit=Unit.SECONDS,
+    help="Total user and system CPU time spent in seconds.",
+    emitted_by=_PROCESS,
+)
+PROCESS_MEMORY = Metric(
+    name="process_resident_memory_bytes",
+    kind=MetricKind.GAUGE,
+    unit=Unit.BYTES,
+    help="Resident memory size in bytes.",
+    emitted_by=_PROCESS,
+)
+PROCESS_METRICS = (
+    PROCESS_CPU,
+    PROCESS_MEMORY,
+    Metric(
+        name="process_virtual_memory_bytes",
+        kind=MetricKind.GAUGE,
+        unit=Unit.BYTES,
+        help="Virtual memory size in bytes.",
+        emitted_by=_PROCESS,
+    ),
+    Metric(
+        name="process_start_time_seconds",
+        kind=MetricKind.GAUGE,
+        unit=Unit.SECONDS,
+        help="Start time of the process since unix epoch in seconds.",
+        emitted_by=_PROCESS,
+    ),
+    Metric(
+        name="process_open_fds",
+        kind=MetricKind.GAUGE,
+        help="Number of open file descriptors.",
+        emitted_by=_PROCESS,
+    ),
+    Metric(
+        name="process_max_fds",
+        kind=MetricKind.GAUGE,
+        help="Maximum number of open file descriptors.",
+        emitted_by=_PROCESS,
+    ),
+)
+
+K = FieldType.KEYWORD
+
+#: Fields on every record of every Python service (Elastic Common Schema names).
+BASE_LOG_FIELDS = (
+    LogField("@timestamp", FieldType.DATE, "When the event happened (UTC, ISO 8601).", True),
+    LogField("log.level", K, "Severity: debug, info, warning, error, critical.", True),
+    LogField("log.logger", K, "Name of the Python logger.", True),
+    LogField("message", FieldType.TEXT, "Human-readable message.", True),
+    LogField(SERVICE_FIELD, K, "Service that wrote the record (the Prometheus job).", True),
+    LogField("service.version", K, "Version of the service.", True),
+    LogField("ecs.version", K, "ECS version the record follows.", True),
+    LogField(TRACE_ID_FIELD, K, "Trace the record was written in (32 hex digits)."),
+    LogField(SPAN_ID_FIELD, K, "Span the record was written in (16 hex digits)."),
+    LogField("event.action", K, "What happened, e.g. position-stored."),
+    LogField("event.outcome", K, "success, failure or unknown."),
+    LogField("event.reason", K, "Why, e.g. the reason a position was dead-lettered."),
+    LogField("event.duration", FieldType.LONG, "Duration of the event in nanoseconds."),
+    LogField("error.type", K, "Exception class."),
+    LogField("error.message", FieldType.TEXT, "Exception message."),
+    LogField("error.stack_trace", FieldType.TEXT, "Exception traceback."),
+)
+
+#: Fields of access-log records (uvicorn's, through the same formatter).
+HTTP_LOG_FIELDS = (
+    LogField("http.request.method", K, "HTTP method."),
+    LogField("url.path", K, "Request path as received."),
+    LogField("http.response.status_code", FieldType.LONG, "Response status code."),
+    LogField("http.version", K, "HTTP protocol version."),
+    LogField("client.address", K, "Client address."),
+)
+
+BASE_LOG_SCHEMA = LogSchema(BASE_LOG_FIELDS)
+HTTP_SERVICE_LOG_SCHEMA = BASE_LOG_SCHEMA.extended(*HTTP_LOG_FIELDS)

@@ -1,0 +1,86 @@
+"""Metric definitions: the one place a metric's name, type, unit and labels are written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from observability.catalog.source import SourceRef, caller_source
+
+
+class MetricKind(StrEnum):
+    COUNTER = "counter"
+    GAUGE = "gauge"
+    HISTOGRAM = "histogram"
+
+
+class Unit(StrEnum):
+    """Base units only (Prometheus convention); the value is the metric-name suffix."""
+
+    SECONDS = "seconds"
+    BYTES = "bytes"
+    RATIO = "ratio"
+    #: A count of things (positions, vehicles, messages): no suffix.
+    NONE = ""
+
+    @property
+    def grafana(self) -> str:
+        """The Grafana panel unit for values in this unit."""
+        return {"seconds": "s", "bytes": "bytes", "ratio": "percentunit", "": "short"}[self.value]
+
+
+@dataclass(frozen=True)
+class Label:
+    """A label of a metric. ``values`` lists every allowed value when the label is bounded."""
+
+    name: str
+    description: str
+    values: tuple[str, ...] | None = None
+
+    @property
+    def bounded(self) -> bool:
+        return self.values is not None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A Prometheus metric as the code emits it (``name`` is the full exposed family name)."""
+
+    name: str
+    kind: MetricKind
+    help: str
+    unit: Unit = Unit.NONE
+    labels: tuple[Label, ...] = ()
+    #: Histogram bucket upper bounds (``+Inf`` is implicit).
+    buckets: tuple[float, ...] = ()
+    #: Whether observations carry an exemplar with the active trace id.
+    exemplars: bool = False
+    #: Emitted by a library rather than by our code (e.g. prometheus-client's process collector).
+    emitted_by: str = "service code"
+    source: SourceRef = field(default_factory=caller_source, compare=False, repr=False)
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        return tuple(label.name for label in self.labels)
+
+    def label(self, name: str) -> Label:
+        for label in self.labels:
+            if label.name == name:
+                return label
+        raise KeyError(f"{self.name} has no label {name!r} (declared at {self.source})")
+
+    def series_names(self) -> tuple[str, ...]:
+        """Every series name Prometheus stores for this metric family."""
+        if self.kind is MetricKind.HISTOGRAM:
+            return (f"{self.name}_bucket", f"{self.name}_sum", f"{self.name}_count")
+        if self.kind is MetricKind.COUNTER:
+            # prometheus-client also exposes <name>_created; Prometheus does not store it by default.
+            return (self.name,)
+        return (self.name,)
+
+    @property
+    def base_name(self) -> str:
+        """The name prometheus-client wants: counters without their ``_total`` suffix."""
+        if self.kind is MetricKind.COUNTER and self.name.endswith("_total"):
+            return self.name.removesuffix("_total")
+        return self.name
