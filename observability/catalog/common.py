@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from observability.catalog.alerts import Alert, Severity
 from observability.catalog.correlation import SERVICE_FIELD, SPAN_ID_FIELD, TRACE_ID_FIELD
 from observability.catalog.logs import FieldType, LogField, LogSchema
 from observability.catalog.metrics import Label, Metric, MetricKind, Unit
@@ -118,3 +119,28 @@ HTTP_LOG_FIELDS = (
 
 BASE_LOG_SCHEMA = LogSchema(BASE_LOG_FIELDS)
 HTTP_SERVICE_LOG_SCHEMA = BASE_LOG_SCHEMA.extended(*HTTP_LOG_FIELDS)
+
+
+def service_down_alert(service: str, port: int) -> Alert:
+    """The alert every scraped service has: Prometheus cannot scrape it, or it is not scraped."""
+    name = "".join(part.capitalize() for part in service.split("-")) + "Down"
+    return Alert(
+        name=name,
+        expr=f'up{{job="{service}"}} == 0 or absent(up{{job="{service}"}})',
+        for_="2m",
+        severity=Severity.CRITICAL,
+        summary=f"The {service} service is down.",
+        description=(
+            f"Prometheus has not scraped {service} for 2 minutes "
+            "(instance {{ $labels.instance }})."
+        ),
+        runbook=(
+            f"1. Is the process running? Locally: `make status`; on Kubernetes: "
+            f"`kubectl get pods -l app.kubernetes.io/name={service}`.\n"
+            f"2. Read its last logs (Kibana: `service.name:{service}`), or locally "
+            f"`.stack/logs/{service}.log`.\n"
+            f"3. Does it answer? `curl -s http://127.0.0.1:{port}/healthz` locally."
+        ),
+        dashboard=service,
+        source=caller_source(skip=(__name__,)),
+    )

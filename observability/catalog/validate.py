@@ -112,8 +112,15 @@ def slo_problems(slo: SLO) -> Iterator[Problem]:
     sli = slo.sli
     if isinstance(sli, RatioSLI):
         for sel in (*sli.good, *sli.total, *sli.excluded):
-            if sel.metric.kind is not MetricKind.COUNTER:
-                yield _problem(slo.source, f"SLO {slo.name}: {sel.metric.name} is not a counter")
+            counts = sel.metric.kind is MetricKind.COUNTER or (
+                sel.metric.kind is MetricKind.HISTOGRAM and sel.suffix == "_count"
+            )
+            if not counts:
+                yield _problem(
+                    slo.source,
+                    f"SLO {slo.name}: {sel.metric.name}{sel.suffix} does not count events "
+                    "(use a counter, or a histogram's _count)",
+                )
             yield from _selector_problems(sel, slo)
     elif isinstance(sli, LatencySLI):
         if sli.histogram.kind is not MetricKind.HISTOGRAM:
