@@ -1,0 +1,1 @@
+"""What the fleet services share: settings, the HTTP app skeleton, the broker connection."""

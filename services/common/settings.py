@@ -1,0 +1,57 @@
+"""Settings shared by the services, from environment variables (defaults fit ``make up``)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has. Each service subclasses it with its own port and options."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    http_host: str = Field("127.0.0.1", description="Address to listen on (0.0.0.0 in containers).")
+    http_port: int = Field(8000, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value.upper()
+
+
+class BrokerSettings(BaseSettings):
+    """Where the ActiveMQ broker is and which queues carry positions."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    broker_url: str = Field(
+        "stomp://127.0.0.1:61613",
+        description="STOMP URL; several comma-separated URLs fail over in order.",
+    )
+    broker_user: str = ""
+    broker_password: str = ""
+    position_queue: str = "positionQueue"
+    dead_letter_queue: str = "positionQueue.DLQ"
+
+    @field_validator("broker_url")
+    @classmethod
+    def _stomp_urls(cls, value: str) -> str:
+        for url in value.split(","):
+            parts = urlsplit(url.strip())
+            if parts.scheme != "stomp" or not parts.hostname or not parts.port:
+                raise ValueError(f"{url!r} is not stomp://HOST:PORT")
+        return value
+
+    @property
+    def broker_addresses(self) -> list[tuple[str, int]]:
+        addresses = []
+        for url in self.broker_url.split(","):
+            parts = urlsplit(url.strip())
+            addresses.append((parts.hostname or "", parts.port or 61613))
+        return addresses
