@@ -1,0 +1,124 @@
+"""Geodesic maths for vehicle positions, on the WGS84 ellipsoid (never a sphere).
+
+Distances and headings come from ``geographiclib`` (Karney's algorithms), which agrees with the
+Vincenty computation the original Fleetman tracker used to well below a millimetre at city scale.
+
+Speed follows the original tracker: the distance between the previous and the new report divided
+by the seconds between them; ``None`` for a vehicle's first report, ``0`` when no time passed.
+Miles per hour use the original's factor, 2.236936 per metre/second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple, Protocol
+
+from geographiclib.geodesic import Geodesic
+
+WGS84 = Geodesic.WGS84
+MPS_TO_KMH = 3.6
+MPS_TO_MPH = 2.236936  # MPS_TO_MPH_FACTOR of the original Fleetman tracker
+
+_SAME_POINT_M = 1e-6  # below this, two points are one point (no meaningful heading)
+
+
+class TimedPoint(Protocol):
+    """Anything with a latitude, a longitude (degrees) and an aware timestamp."""
+
+    @property
+    def latitude(self) -> float: ...
+
+    @property
+    def longitude(self) -> float: ...
+
+    @property
+    def timestamp(self) -> datetime: ...
+
+
+class Fix(NamedTuple):
+    """A plain timed point; ``messages.Position`` satisfies the same protocol."""
+
+    latitude: float
+    longitude: float
+    timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """The movement between two timed points."""
+
+    distance_m: float
+    heading_deg: float | None  # initial heading in [0, 360); None when the points coincide
+    elapsed_s: float  # absolute seconds between the two timestamps
+
+    @property
+    def speed_mps(self) -> float:
+        """Metres per second; 0 when no time passed (the original's rule)."""
+        if self.elapsed_s == 0:
+            return 0.0
+        return self.distance_m / self.elapsed_s
+
+    @property
+    def speed_kmh(self) -> float:
+        return self.speed_mps * MPS_TO_KMH
+
+    @property
+    def speed_mph(self) -> float:
+        return self.speed_mps * MPS_TO_MPH
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Geodesic distance in metres between two points on WGS84."""
+    return float(WGS84.Inverse(lat1, lon1, lat2, lon2, Geodesic.DISTANCE)["s12"])
+
+
+def initial_heading_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float | None:
+    """Initial heading (azimuth) from point 1 towards point 2, degrees clockwise from north.
+
+    In [0, 360). ``None`` when the points coincide: a parked vehicle has no heading.
+    """
+    result = WGS84.Inverse(lat1, lon1, lat2, lon2, Geodesic.DISTANCE | Geodesic.AZIMUTH)
+    if result["s12"] < _SAME_POINT_M:
+        return None
+    return normalise_heading(result["azi1"])
+
+
+def normalise_heading(degrees: float) -> float:
+    """Map any angle in degrees to [0, 360)."""
+    heading = degrees % 360.0
+    # -1e-17 % 360 == 360.0 in floating point: fold it back.
+    return 0.0 if heading >= 360.0 else heading
+
+
+def leg(previous: TimedPoint, new: TimedPoint) -> Leg:
+    """Distance, heading and elapsed time from ``previous`` to ``new``.
+
+    Elapsed time is absolute, so a report delivered out of order still gets a sane speed.
+    """
+    result = WGS84.Inverse(
+        previous.latitude,
+        previous.longitude,
+        new.latitude,
+        new.longitude,
+        Geodesic.DISTANCE | Geodesic.AZIMUTH,
+    )
+    distance = float(result["s12"])
+    heading = None if distance < _SAME_POINT_M else normalise_heading(result["azi1"])
+    elapsed = abs((new.timestamp - previous.timestamp).total_seconds())
+    return Leg(distance_m=distance, heading_deg=heading, elapsed_s=elapsed)
+
+
+def speed_kmh(previous: TimedPoint | None, new: TimedPoint) -> float | None:
+    """Speed in km/h from the previous report; None for a first report, 0 if no time passed."""
+    return None if previous is None else leg(previous, new).speed_kmh
+
+
+def speed_mph(previous: TimedPoint | None, new: TimedPoint) -> float | None:
+    """Speed in mph (original factor); None for a first report, 0 if no time passed."""
+    return None if previous is None else leg(previous, new).speed_mph
+
+
+def kmh_to_mph(kmh: float) -> float:
+    """Convert km/h to mph with the original's metres/second factor."""
+    return kmh / MPS_TO_KMH * MPS_TO_MPH

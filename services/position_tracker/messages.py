@@ -1,0 +1,405 @@
+"""Position message bodies: parse and validate them, and write them.
+
+Three body shapes are accepted, told apart by their keys, never by a header:
+
+1. ours: ``{"vehicle": str, "lat": number, "lng": number, "timestamp": ISO-8601 with offset}``;
+2. the original Fleetman four strings: ``{"vehicle", "lat", "long", "time"}``, lat/long as
+   decimal strings (up to 30 digits), time as Java ``yyyy-MM-dd'T'HH:mm:ss.SSSZ``
+   (``2025-10-30T15:35:58.364+0000``);
+3. what ActiveMQ hands a STOMP subscriber with ``transformation: jms-map-json`` for a JMS
+   MapMessage (XStream + Jettison "mapped" JSON of a ``java.util.HashMap``)::
+
+       {"map": {"entry": [{"string": ["vehicle", "City Truck"]},
+                          {"string": ["lat", "53.37"]}, ...]}}
+
+   ``entry`` is an object instead of a list when the map has one entry, and a value that is
+   not a string comes as its own typed key (``{"string": "lat", "double": 53.37}``). Jettison's
+   default type converter also turns numeric-looking *strings* into JSON numbers
+   (``{"string": ["lat", 53.37]}``), so every value is read leniently.
+
+Parsing never raises: it returns a ``Position`` or a ``Rejection`` whose ``reason`` is a member of
+a small closed enum (a bounded metric label and dead-letter header value).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from services.position_tracker.geo import TimedPoint, leg
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_VEHICLE_NAME = 100
+MAX_DECIMAL_CHARS = 64  # "up to 30 digits" in the original, with room to spare
+MAX_DETAIL_CHARS = 200
+DEFAULT_FUTURE_SKEW = timedelta(minutes=5)
+DEFAULT_TELEPORT_KMH = 300.0
+_SAME_TIME_TOLERANCE_M = 1.0  # same timestamp, moved more than this: infinitely fast
+
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_JAVA_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}")
+_FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "vehicle": ("vehicle",),
+    "lat": ("lat",),
+    "lng": ("lng", "long"),
+    "timestamp": ("timestamp", "time"),
+}
+
+
+class RejectReason(StrEnum):
+    """Why a position message was refused. Closed set: a metric label and a DLQ header."""
+
+    BAD_JSON = "bad_json"
+    MISSING_FIELD = "missing_field"
+    BAD_TYPE = "bad_type"
+    LATITUDE_OUT_OF_RANGE = "latitude_out_of_range"
+    LONGITUDE_OUT_OF_RANGE = "longitude_out_of_range"
+    FUTURE_TIMESTAMP = "future_timestamp"
+    BAD_VEHICLE_NAME = "bad_vehicle_name"
+    TELEPORT = "teleport"
+
+
+class BodyFormat(StrEnum):
+    """Which of the accepted shapes a body had (or which one to write)."""
+
+    JSON = "json"  # ours
+    FLEETMAN = "fleetman"  # the original four strings as a JSON text body
+    JMS_MAP_JSON = "jms-map-json"  # a MapMessage as ActiveMQ renders it for STOMP
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A valid position report. ``timestamp`` is an aware UTC datetime."""
+
+    vehicle: str
+    latitude: float
+    longitude: float
+    timestamp: datetime
+    body_format: BodyFormat = BodyFormat.JSON
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A refused message: a bounded ``reason`` and a one-line human ``detail``."""
+
+    reason: RejectReason
+    detail: str
+
+
+class _Reject(Exception):
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(detail)
+        self.rejection = Rejection(reason, _one_line(detail))
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_position(
+    body: str | bytes,
+    *,
+    now: datetime | None = None,
+    max_future_skew: timedelta = DEFAULT_FUTURE_SKEW,
+) -> Position | Rejection:
+    """Parse and validate one message body of any accepted shape.
+
+    ``now`` (aware; default: the current UTC time) is what "in the future" is measured against:
+    a timestamp more than ``max_future_skew`` ahead of it is rejected.
+    """
+    try:
+        data, body_format = _decode(body)
+        return _validate(data, body_format, now or datetime.now(UTC), max_future_skew)
+    except _Reject as reject:
+        return reject.rejection
+
+
+def _decode(body: str | bytes) -> tuple[dict[str, Any], BodyFormat]:
+    if isinstance(body, bytes | bytearray):
+        if len(body) > MAX_BODY_BYTES:
+            raise _Reject(RejectReason.BAD_JSON, f"body of {len(body)} bytes is too large")
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _Reject(RejectReason.BAD_JSON, f"body is not UTF-8: {exc}") from None
+    if len(body) > MAX_BODY_BYTES:
+        raise _Reject(RejectReason.BAD_JSON, f"body of {len(body)} characters is too large")
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise _Reject(RejectReason.BAD_JSON, f"body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise _Reject(RejectReason.BAD_JSON, f"body is a JSON {_json_kind(data)}, not an object")
+    if set(data) == {"map"}:
+        return _jms_map_to_dict(data), BodyFormat.JMS_MAP_JSON
+    if "long" in data or "time" in data:
+        return data, BodyFormat.FLEETMAN
+    return data, BodyFormat.JSON
+
+
+def _jms_map_to_dict(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Flatten ActiveMQ's jms-map-json rendering of a MapMessage into a plain dict."""
+    container = data.get("map")
+    if isinstance(container, list):  # some XStream/Jettison versions wrap in an array
+        container = container[0] if len(container) == 1 else None
+    if container in (None, "", {}):
+        return {}  # an empty MapMessage: every field will be reported missing
+    if not isinstance(container, dict) or "entry" not in container:
+        raise _Reject(RejectReason.BAD_JSON, "jms-map-json body has no map.entry")
+    entries = container["entry"]
+    if isinstance(entries, dict):
+        entries = [entries]
+    if not isinstance(entries, list):
+        raise _Reject(RejectReason.BAD_JSON, "jms-map-json map.entry is not a list or object")
+    result: dict[str, Any] = {}
+    for number, entry in enumerate(entries):
+        key, value = _map_entry(entry, number)
+        result[key] = value
+    return result
+
+
+def _map_entry(entry: object, number: int) -> tuple[str, Any]:
+    bad = _Reject(RejectReason.BAD_JSON, f"jms-map-json entry {number} is not a key/value pair")
+    if not isinstance(entry, dict):
+        raise bad
+    strings = entry.get("string")
+    others = [value for name, value in entry.items() if name != "string"]
+    if isinstance(strings, list) and len(strings) == 2 and not others:
+        key, value = strings  # {"string": ["lat", "53.37"]}, value maybe a number (Jettison)
+    elif strings is not None and not isinstance(strings, list | dict) and len(others) == 1:
+        key, value = strings, others[0]  # {"string": "lat", "double": 53.37}
+    else:
+        raise bad
+    if isinstance(value, dict) and "$" in value:  # Jettison attribute form {"$": "value"}
+        value = value["$"]
+    return str(key), value
+
+
+def _validate(
+    data: Mapping[str, Any], body_format: BodyFormat, now: datetime, skew: timedelta
+) -> Position:
+    fields: dict[str, Any] = {}
+    missing: list[str] = []
+    for field, aliases in _FIELD_ALIASES.items():
+        present = [alias for alias in aliases if alias in data and data[alias] is not None]
+        if present:
+            fields[field] = data[present[0]]
+        else:
+            missing.append("/".join(aliases))
+    if missing:
+        raise _Reject(RejectReason.MISSING_FIELD, "missing field(s): " + ", ".join(missing))
+
+    vehicle = fields["vehicle"]
+    if body_format is BodyFormat.JMS_MAP_JSON and isinstance(vehicle, int | float):
+        vehicle = str(vehicle)  # Jettison turns a numeric-looking name into a number
+    problem = vehicle_name_problem(vehicle)
+    if problem is not None:
+        raise _Reject(RejectReason.BAD_VEHICLE_NAME, problem)
+
+    latitude = _coordinate(fields["lat"], "lat")
+    longitude = _coordinate(fields["lng"], "lng")
+    timestamp = _timestamp(fields["timestamp"])
+    if not -90.0 <= latitude <= 90.0:
+        raise _Reject(RejectReason.LATITUDE_OUT_OF_RANGE, f"lat {latitude!r} not in [-90, 90]")
+    if not -180.0 <= longitude <= 180.0:
+        raise _Reject(RejectReason.LONGITUDE_OUT_OF_RANGE, f"lng {longitude!r} not in [-180, 180]")
+    ahead = timestamp - now
+    if ahead > skew:
+        raise _Reject(
+            RejectReason.FUTURE_TIMESTAMP,
+            f"timestamp {timestamp.isoformat()} is {ahead.total_seconds():.0f} s ahead of "
+            f"now (allowed {skew.total_seconds():.0f} s)",
+        )
+    return Position(vehicle, latitude, longitude, timestamp, body_format)
+
+
+def vehicle_name_problem(name: object) -> str | None:
+    """Why ``name`` is not an acceptable vehicle name, or None when it is.
+
+    Shared with the HTTP layer: a name must be a non-blank string of at most 100 characters,
+    without control characters (NUL included), not starting with ``$`` (a Mongo operator), and
+    without ``/`` or ``\\`` (it is one URL path segment).
+    """
+    if not isinstance(name, str):
+        return f"vehicle must be a string, got {_json_kind(name)}"
+    if not name.strip():
+        return "vehicle name is empty"
+    if len(name) > MAX_VEHICLE_NAME:
+        return f"vehicle name has {len(name)} characters (max {MAX_VEHICLE_NAME})"
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        return f"vehicle name {name!r} contains control characters"
+    if name.startswith("$"):
+        return f"vehicle name {name!r} starts with '$'"
+    if "/" in name or "\\" in name:
+        return f"vehicle name {name!r} contains a slash"
+    return None
+
+
+def _coordinate(value: object, field: str) -> float:
+    if isinstance(value, bool):
+        raise _Reject(RejectReason.BAD_TYPE, f"{field} is a boolean, not a number")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if len(text) > MAX_DECIMAL_CHARS or not _DECIMAL.fullmatch(text):
+            raise _Reject(RejectReason.BAD_TYPE, f"{field} {value!r} is not a decimal number")
+        try:
+            number = float(Decimal(text))
+        except (InvalidOperation, OverflowError):
+            raise _Reject(RejectReason.BAD_TYPE, f"{field} {value!r} is not a number") from None
+    else:
+        raise _Reject(RejectReason.BAD_TYPE, f"{field} is a {_json_kind(value)}, not a number")
+    if not math.isfinite(number):
+        raise _Reject(RejectReason.BAD_TYPE, f"{field} {value!r} is not finite")
+    return number
+
+
+def _timestamp(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise _Reject(RejectReason.BAD_TYPE, f"timestamp is a {_json_kind(value)}, not a string")
+    text = value.strip()
+    try:
+        if _JAVA_TIME.fullmatch(text):
+            parsed = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+        else:
+            parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise _Reject(RejectReason.BAD_TYPE, f"timestamp {value!r} is not ISO-8601") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise _Reject(RejectReason.BAD_TYPE, f"timestamp {value!r} has no UTC offset")
+    return parsed.astimezone(UTC)
+
+
+def check_teleport(
+    previous: TimedPoint, new: TimedPoint, limit_kmh: float = DEFAULT_TELEPORT_KMH
+) -> Rejection | None:
+    """A TELEPORT rejection when going from ``previous`` to ``new`` needs more than ``limit_kmh``.
+
+    Elapsed time is absolute (order does not matter). Two reports with the same timestamp are a
+    teleport when they are more than a metre apart (a redelivered duplicate is not).
+    """
+    movement = leg(previous, new)
+    if movement.elapsed_s == 0:
+        if movement.distance_m > _SAME_TIME_TOLERANCE_M:
+            return Rejection(
+                RejectReason.TELEPORT,
+                f"moved {movement.distance_m:.0f} m with no time elapsed since the previous point",
+            )
+        return None
+    if movement.speed_kmh > limit_kmh:
+        return Rejection(
+            RejectReason.TELEPORT,
+            f"{movement.speed_kmh:.0f} km/h from the previous point "
+            f"({movement.distance_m:.0f} m in {movement.elapsed_s:g} s) exceeds {limit_kmh:g} km/h",
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def format_java_timestamp(moment: datetime) -> str:
+    """Java ``yyyy-MM-dd'T'HH:mm:ss.SSSZ`` in UTC: ``2025-10-30T15:35:58.364+0000``."""
+    utc = _as_utc(moment)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}+0000"
+
+
+def format_iso_timestamp(moment: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and ``Z``: ``2025-10-30T15:35:58.364Z``."""
+    utc = _as_utc(moment)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+def position_body(vehicle: str, latitude: float, longitude: float, timestamp: datetime) -> str:
+    """Our JSON body: ``{"vehicle", "lat", "lng", "timestamp"}``."""
+    return json.dumps(
+        {
+            "vehicle": vehicle,
+            "lat": latitude,
+            "lng": longitude,
+            "timestamp": format_iso_timestamp(timestamp),
+        },
+        ensure_ascii=False,
+    )
+
+
+def fleetman_fields(
+    vehicle: str, latitude: float, longitude: float, timestamp: datetime
+) -> dict[str, str]:
+    """The original's four string entries: vehicle, lat, long, time."""
+    return {
+        "vehicle": vehicle,
+        "lat": _decimal_string(latitude),
+        "long": _decimal_string(longitude),
+        "time": format_java_timestamp(timestamp),
+    }
+
+
+def fleetman_body(vehicle: str, latitude: float, longitude: float, timestamp: datetime) -> str:
+    """The original four-key body as a JSON text message (``--format fleetman``)."""
+    return json.dumps(fleetman_fields(vehicle, latitude, longitude, timestamp), ensure_ascii=False)
+
+
+def jms_map_json_body(entries: Mapping[str, str]) -> str:
+    """String entries rendered the way ActiveMQ's jms-map-json transformation renders a map.
+
+    Sent with the STOMP header ``transformation: jms-map-json`` this makes the broker store a
+    real JMS MapMessage (what the original Java tracker consumes).
+    """
+    rendered = [{"string": [str(key), str(value)]} for key, value in entries.items()]
+    return json.dumps({"map": {"entry": rendered}}, ensure_ascii=False)
+
+
+def encode_position(position: Position, body_format: BodyFormat = BodyFormat.JSON) -> str:
+    """Write ``position`` in one of the body formats."""
+    args = (position.vehicle, position.latitude, position.longitude, position.timestamp)
+    if body_format is BodyFormat.FLEETMAN:
+        return fleetman_body(*args)
+    if body_format is BodyFormat.JMS_MAP_JSON:
+        return jms_map_json_body(fleetman_fields(*args))
+    return position_body(*args)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment!r}: a UTC offset is required")
+    return moment.astimezone(UTC)
+
+
+def _decimal_string(value: float) -> str:
+    text = repr(float(value))
+    return format(Decimal(text), "f") if "e" in text or "E" in text else text
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _one_line(text: str) -> str:
+    cleaned = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+    if len(cleaned) > MAX_DETAIL_CHARS:
+        cleaned = cleaned[: MAX_DETAIL_CHARS - 3] + "..."
+    return cleaned
