@@ -1,0 +1,67 @@
+"""The position tracker's app: ingest from the queue in the background, REST API in front."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
+from opentelemetry.sdk.trace import SpanProcessor
+
+from observability.runtime import Telemetry
+from services.common.app import create_service_app
+from services.common.version import VERSION
+from services.position_tracker.api import create_router
+from services.position_tracker.consumer import PositionConsumer
+from services.position_tracker.retention import RetentionJob
+from services.position_tracker.settings import TrackerSettings
+from services.position_tracker.store import PositionStore
+from services.position_tracker.telemetry import CATALOG
+
+DESCRIPTION = (
+    "Consumes vehicle positions from ActiveMQ, computes speed and heading, stores every position "
+    "in MongoDB and serves the fleet's latest positions and history."
+)
+
+
+def create_app(
+    settings: TrackerSettings | None = None, span_processors: tuple[SpanProcessor, ...] = ()
+) -> FastAPI:
+    settings = settings or TrackerSettings()
+    telemetry = Telemetry.create(CATALOG, VERSION, span_processors)
+    if telemetry.tracer_provider is not None:
+        PymongoInstrumentor().instrument(tracer_provider=telemetry.tracer_provider)
+    store = PositionStore(settings.mongodb_url, settings.mongodb_database)
+    consumer = PositionConsumer(settings, store, telemetry)
+    retention = RetentionJob(store, settings.retention_hours)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        store.ensure_indexes()
+        consumer.start()
+        retention.start()
+        try:
+            yield
+        finally:
+            retention.stop()
+            consumer.stop()
+            store.close()
+            telemetry.shutdown()
+
+    def broker_ready() -> str | None:
+        return (
+            None if consumer.connected else f"not connected to the broker at {settings.broker_url}"
+        )
+
+    app = create_service_app(
+        telemetry,
+        title="Position tracker",
+        description=DESCRIPTION,
+        readiness={"broker": broker_ready, "database": store.ping},
+        lifespan=lifespan,
+    )
+    app.include_router(create_router(store, settings))
+    app.state.consumer = consumer
+    app.state.store = store
+    return app

@@ -1,0 +1,141 @@
+"""What to do with a batch of position messages: store each (with speed and heading) or refuse it.
+
+Pure decisions, apart from looking up a vehicle's previous stored position when the cache cannot
+answer (first message of a vehicle, or one delivered out of order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from services.position_tracker.geo import Fix, leg
+from services.position_tracker.messages import Position, Rejection, check_teleport, parse_position
+from services.position_tracker.store import StoredPosition
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message as the broker delivered it."""
+
+    body: str
+    headers: dict[str, str]
+    #: Wall-clock arrival (seconds) and its nanosecond twin for span start times.
+    received_at: float
+    received_ns: int
+    #: Which broker connection delivered it: acks are only valid on that connection.
+    connection: int = 0
+
+    @property
+    def message_id(self) -> str:
+        return self.headers.get("message-id", "")
+
+    @property
+    def published_at(self) -> float | None:
+        """When the broker accepted it (the JMS timestamp ActiveMQ sets, in ms)."""
+        try:
+            return int(self.headers["timestamp"]) / 1000
+        except (KeyError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class Decision:
+    incoming: Incoming
+    #: What will be stored, or why the message is refused.
+    outcome: StoredPosition | Rejection
+    body_format: str
+
+    @property
+    def vehicle(self) -> str | None:
+        if isinstance(self.outcome, StoredPosition):
+            return self.outcome.vehicle
+        return None
+
+
+PreviousLookup = Callable[[str, datetime], StoredPosition | None]
+
+
+@dataclass
+class PreviousPositions:
+    """Each vehicle's newest stored position, in front of the database lookup."""
+
+    lookup: PreviousLookup
+    newest: dict[str, StoredPosition] = field(default_factory=dict)
+
+    def before(self, vehicle: str, moment: datetime) -> StoredPosition | None:
+        known = self.newest.get(vehicle)
+        if known is not None and known.timestamp < moment:
+            return known
+        # Unknown vehicle, or a message older than what we hold: ask the database.
+        return self.lookup(vehicle, moment)
+
+    def commit(self, stored: Sequence[StoredPosition]) -> None:
+        """Remember what is now durably stored."""
+        for position in stored:
+            known = self.newest.get(position.vehicle)
+            if known is None or position.timestamp > known.timestamp:
+                self.newest[position.vehicle] = position
+
+
+@dataclass(frozen=True)
+class Limits:
+    future_skew: timedelta
+    teleport_kmh: float
+
+
+def decide(
+    batch: Sequence[Incoming], previous: PreviousPositions, now: datetime, limits: Limits
+) -> list[Decision]:
+    """A decision per message, in the batch's order.
+
+    Positions of one vehicle are chained in time order, so each gets its speed and heading from
+    the position just before it, whether that is in the batch or already stored.
+    """
+    parsed: list[tuple[Incoming, Position | Rejection]] = [
+        (item, parse_position(item.body, now=now, max_future_skew=limits.future_skew))
+        for item in batch
+    ]
+    outcomes: dict[int, StoredPosition | Rejection] = {}
+    chained: dict[str, StoredPosition] = {}
+    valid = [(i, p) for i, (_, p) in enumerate(parsed) if isinstance(p, Position)]
+    for index, position in sorted(valid, key=lambda ip: (ip[1].vehicle, ip[1].timestamp)):
+        last = chained.get(position.vehicle)
+        if last is None or last.timestamp >= position.timestamp:
+            last = previous.before(position.vehicle, position.timestamp)
+        outcomes[index] = _derive(position, last, now, limits)
+        if isinstance(outcomes[index], StoredPosition):
+            chained[position.vehicle] = outcomes[index]  # type: ignore[assignment]
+    return [
+        Decision(
+            item,
+            outcomes.get(i, result),  # type: ignore[arg-type]
+            result.body_format.value if isinstance(result, Position) else "unknown",
+        )
+        for i, (item, result) in enumerate(parsed)
+    ]
+
+
+def _derive(
+    position: Position, last: StoredPosition | None, now: datetime, limits: Limits
+) -> StoredPosition | Rejection:
+    speed = heading = None
+    if last is not None:
+        here = Fix(position.latitude, position.longitude, position.timestamp)
+        there = Fix(last.lat, last.lng, last.timestamp)
+        teleport = check_teleport(there, here, limits.teleport_kmh)
+        if teleport is not None:
+            return teleport
+        movement = leg(there, here)
+        speed = movement.speed_kmh
+        heading = movement.heading_deg if movement.heading_deg is not None else last.heading
+    return StoredPosition(
+        vehicle=position.vehicle,
+        lat=position.latitude,
+        lng=position.longitude,
+        timestamp=position.timestamp,
+        speed_kmh=speed,
+        heading=heading,
+        stored_at=now,
+    )

@@ -1,0 +1,44 @@
+"""Bounds history: deletes positions older than the retention period, every minute."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from pymongo.errors import PyMongoError
+
+from services.position_tracker.store import PositionStore
+
+log = logging.getLogger("position_tracker.retention")
+
+
+class RetentionJob:
+    def __init__(self, store: PositionStore, hours: float, interval_s: float = 60.0) -> None:
+        self.store = store
+        self.period = timedelta(hours=hours)
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tracker-retention", daemon=True)
+
+    def start(self) -> None:
+        if self.period > timedelta(0):
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def run_once(self) -> int:
+        return self.store.purge_before(datetime.now(UTC) - self.period)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                deleted = self.run_once()
+            except PyMongoError as exc:
+                log.warning("retention purge failed: %s", exc)
+                continue
+            if deleted:
+                log.info("deleted %d positions older than the retention period", deleted)

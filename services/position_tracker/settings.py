@@ -1,0 +1,31 @@
+"""The tracker's settings, from environment variables (defaults fit ``make up``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from services.common.settings import BrokerSettings, ServiceSettings
+
+
+class TrackerSettings(ServiceSettings, BrokerSettings):
+    http_port: int = Field(8001, ge=1, le=65535)
+    mongodb_url: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB (or FerretDB) URL.")
+    mongodb_database: str = "fleetman"
+    #: Most positions written in one batched database write.
+    batch_max: int = Field(200, ge=1, le=5000)
+    #: How long a batch waits for more positions before it is written.
+    batch_wait_ms: int = Field(20, ge=0, le=5000)
+    #: Unacknowledged messages the broker may push to the tracker (bounds memory and redelivery).
+    prefetch: int = Field(1000, ge=1, le=100_000)
+    #: Positions older than this are deleted; 0 keeps everything.
+    retention_hours: float = Field(24.0, ge=0)
+    #: A timestamp more than this ahead of now is refused.
+    future_skew_seconds: float = Field(300.0, ge=0)
+    #: A move faster than this from the previous position is refused as a teleport.
+    teleport_kmh: float = Field(300.0, gt=0)
+    history_default_limit: int = Field(100, ge=1)
+    history_max_limit: int = Field(1000, ge=1)
+    #: A vehicle is active (and not stale) when it reported within this many seconds.
+    active_window_seconds: float = Field(300.0, gt=0)
+    #: How often the broker's queue statistics are read.
+    queue_stats_interval_seconds: float = Field(15.0, gt=0)
