@@ -1,0 +1,72 @@
+"""A plain stomp.py client for tests: send with a receipt, read a queue until it is quiet."""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from dataclasses import dataclass
+
+import stomp
+
+BROKER = ("127.0.0.1", 61613)
+
+
+@dataclass(frozen=True)
+class Received:
+    headers: dict[str, str]
+    body: str
+
+
+class _Collector(stomp.ConnectionListener):
+    def __init__(self) -> None:
+        self.messages: queue.Queue[Received] = queue.Queue()
+        self.receipts: dict[str, threading.Event] = {}
+
+    def on_message(self, frame: stomp.utils.Frame) -> None:
+        body = frame.body if isinstance(frame.body, str) else frame.body.decode()
+        self.messages.put(Received(dict(frame.headers), body))
+
+    def on_receipt(self, frame: stomp.utils.Frame) -> None:
+        event = self.receipts.get(frame.headers.get("receipt-id", ""))
+        if event is not None:
+            event.set()
+
+
+class StompClient:
+    """One connection; ``send`` returns once the broker confirmed the message."""
+
+    def __init__(self, host_and_port: tuple[str, int] = BROKER) -> None:
+        self.listener = _Collector()
+        self.conn = stomp.Connection12([host_and_port], auto_content_length=False)
+        self.conn.set_listener("test", self.listener)
+        self.conn.connect(wait=True)
+        self._ids = itertools.count()
+
+    def send(self, queue_name: str, body: str, headers: dict[str, str] | None = None) -> None:
+        receipt = f"r{next(self._ids)}"
+        event = self.listener.receipts.setdefault(receipt, threading.Event())
+        self.conn.send(
+            f"/queue/{queue_name}",
+            body,
+            headers={"persistent": "true", **(headers or {}), "receipt": receipt},
+        )
+        assert event.wait(10), f"no receipt for a message to {queue_name}"
+
+    def read(self, queue_name: str, quiet_for: float = 2.0, limit: int = 100_000) -> list[Received]:
+        """Consume a queue until nothing arrives for ``quiet_for`` seconds."""
+        sub = f"s{next(self._ids)}"
+        self.conn.subscribe(f"/queue/{queue_name}", id=sub, ack="auto")
+        got: list[Received] = []
+        try:
+            while len(got) < limit:
+                got.append(self.listener.messages.get(timeout=quiet_for))
+        except queue.Empty:
+            pass
+        finally:
+            self.conn.unsubscribe(id=sub)
+        return got
+
+    def close(self) -> None:
+        if self.conn.is_connected():
+            self.conn.disconnect()
