@@ -29,14 +29,23 @@ class BrokerUnavailable(ConnectionError):
 
 
 class _Listener(stomp.ConnectionListener):
-    def __init__(self, owner: BrokerConnection) -> None:
+    """Forwards one connection's events; events of a replaced connection are ignored."""
+
+    def __init__(self, owner: BrokerConnection, generation: int) -> None:
         self.owner = owner
+        self.generation = generation
+
+    @property
+    def current(self) -> bool:
+        return self.generation == self.owner._generation
 
     def on_connected(self, frame: Frame) -> None:
-        self.owner._connected.set()
+        if self.current:
+            self.owner._connected.set()
 
     def on_disconnected(self) -> None:
-        self.owner._on_disconnected()
+        if self.current:
+            self.owner._on_disconnected()
 
     def on_heartbeat_timeout(self) -> None:
         log.warning("broker heart-beat timed out")
@@ -53,7 +62,7 @@ class _Listener(stomp.ConnectionListener):
             log.error("broker error: %s", message)
 
     def on_message(self, frame: Frame) -> None:
-        if self.owner.on_message is not None:
+        if self.current and self.owner.on_message is not None:
             self.owner.on_message(frame)
 
 
@@ -78,6 +87,8 @@ class BrokerConnection:
         self._pending: dict[str, tuple[threading.Event, list[str | None]]] = {}
         self._pending_lock = threading.Lock()
         self._ids = itertools.count(1)
+        #: Bumped for every new connection, so late events of an old one are recognised.
+        self._generation = 0
         self._thread = threading.Thread(
             target=self._keep_connected, name=f"{client_name}-broker", daemon=True
         )
@@ -120,7 +131,8 @@ class BrokerConnection:
             reconnect_attempts_max=1,
             auto_content_length=False,
         )
-        conn.set_listener("broker", _Listener(self))
+        self._generation += 1
+        conn.set_listener("broker", _Listener(self, self._generation))
         self._connected.clear()
         self._lost.clear()
         try:
@@ -128,7 +140,6 @@ class BrokerConnection:
                 self.settings.broker_user or None,
                 self.settings.broker_password or None,
                 wait=True,
-                headers={"client-id": f"{self.client_name}-{id(self)}"},
             )
         except stomp.exception.StompException as exc:
             raise BrokerUnavailable(f"cannot connect to {self.settings.broker_url}: {exc}") from exc
