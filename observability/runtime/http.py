@@ -72,5 +72,11 @@ def instrument_app(
 
 
 def declared_routes(app: FastAPI) -> tuple[str, ...]:
-    """Route templates of an app (what the catalog's ``route`` label must allow)."""
-    return tuple(sorted({getattr(r, "path", "") for r in app.routes} - {""}))
+    """Route templates of an app (what the catalog's ``route`` label must allow).
+
+    Routes added on the app itself, plus every documented path (FastAPI mounts included routers
+    lazily, so only the OpenAPI description lists their templates).
+    """
+    direct = {getattr(r, "path", "") for r in app.routes}
+    documented = set(app.openapi().get("paths", {})) if app.openapi_url else set()
+    return tuple(sorted((direct | documented) - {""}))

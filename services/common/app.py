@@ -36,8 +36,7 @@ def create_service_app(
         description=description,
         version=VERSION,
         lifespan=lifespan,  # type: ignore[arg-type]
-        redoc_url=None,
-        **fastapi_options,
+        **{"redoc_url": None, "swagger_ui_oauth2_redirect_url": None, **fastapi_options},
     )
     install_problem_handlers(app)
 

@@ -141,7 +141,8 @@ class BrokerConnection:
                 self.settings.broker_password or None,
                 wait=True,
             )
-        except stomp.exception.StompException as exc:
+        except (stomp.exception.StompException, OSError) as exc:
+            # OSError: the broker accepted the socket and closed it (starting or stopping).
             raise BrokerUnavailable(f"cannot connect to {self.settings.broker_url}: {exc}") from exc
         self._conn = conn
         if self.on_connect is not None:

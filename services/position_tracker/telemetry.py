@@ -33,6 +33,8 @@ ROUTES = (
     "/vehicles/{name}",
     "/vehicles/{name}/history",
     "/history/{name}",
+    "/openapi.json",
+    "/docs",
     "/healthz",
     "/readyz",
     "/metrics",

@@ -1,0 +1,72 @@
+"""The simulator's settings: HTTP and broker from the shared settings, the replay from SIMULATOR_*.
+
+Every command-line option has an environment variable (``--rate`` is ``SIMULATOR_RATE``), so
+``make up`` and Kubernetes configure the simulator without arguments; an option given on the
+command line wins over the environment.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.settings import BrokerSettings, ServiceSettings
+from services.position_simulator.replay import MAX_RATE_HZ
+from services.position_simulator.tracks import DEFAULT_UNTIMED_SPEED_KMH
+
+#: The tracks shipped with the package (made by ``trackgen``).
+PACKAGED_TRACKS = Path(__file__).resolve().parent / "tracks"
+
+
+class BodyFormat(StrEnum):
+    """How a position is written on the queue."""
+
+    #: Ours: a JSON text message ``{"vehicle", "lat", "lng", "timestamp"}``.
+    JSON = "json"
+    #: The original Fleetman four strings as a JMS MapMessage (for the original Java tracker).
+    FLEETMAN = "fleetman"
+
+
+class SimulatorSettings(ServiceSettings, BrokerSettings):
+    """HTTP_HOST/HTTP_PORT/LOG_LEVEL, BROKER_URL/BROKER_USER/BROKER_PASSWORD, POSITION_QUEUE."""
+
+    http_port: int = Field(8002, ge=1, le=65535)
+
+
+class ReplayOptions(BaseSettings):
+    """What to replay and how fast; environment variables ``SIMULATOR_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SIMULATOR_", extra="ignore", frozen=True)
+
+    tracks: Path = Field(PACKAGED_TRACKS, description="Folder of GPX or original Fleetman tracks.")
+    vehicles: int | None = Field(
+        None, ge=1, description="Replay the first N vehicles by name (default: all)."
+    )
+    rate: float = Field(
+        1.0, gt=0, le=MAX_RATE_HZ, description="Ticks per second: one position per vehicle a tick."
+    )
+    speedup: float = Field(1.0, gt=0, description="Replay speed against the tracks' own time.")
+    seed: int | None = Field(
+        None,
+        description="Start every vehicle at a reproducible random point of its track "
+        "(default: all start at their first point).",
+    )
+    format: BodyFormat = Field(BodyFormat.JSON, description="Message body: json or fleetman.")
+    skip_probability: float = Field(
+        0.0, ge=0.0, lt=1.0, description="Drop this share of emissions (the original drops 0.5)."
+    )
+    untimed_speed_kmh: float = Field(
+        DEFAULT_UNTIMED_SPEED_KMH, gt=0, description="Pace of tracks without timestamps."
+    )
+    max_backlog_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="After a broker outage, resend what fell due up to this far back; older "
+        "positions are skipped (and counted in the log).",
+    )
+    publish_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long to wait for the broker's receipt of a message."
+    )
