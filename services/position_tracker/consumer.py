@@ -42,6 +42,24 @@ from services.position_tracker.store import PositionStore, StoredPosition
 log = logging.getLogger("position_tracker.consumer")
 
 SUBSCRIPTION = "positions"
+#: Headers the broker sets on delivery; every other header of a refused message is kept.
+BROKER_HEADERS = frozenset(
+    {
+        "ack",
+        "content-length",
+        "destination",
+        "expires",
+        "message-id",
+        "persistent",
+        "priority",
+        "redelivered",
+        "subscription",
+        "timestamp",
+        "transformation",
+        "traceparent",
+        "tracestate",
+    }
+)
 
 
 class PositionConsumer:
@@ -181,8 +199,10 @@ class PositionConsumer:
 
     def _dead_letter(self, decision: Decision, rejection: Rejection) -> None:
         item = decision.incoming
+        kept = {k: v for k, v in item.headers.items() if k not in BROKER_HEADERS}
         headers = inject_headers(
-            {
+            kept
+            | {
                 "dlq-reason": rejection.reason.value,
                 "dlq-detail": rejection.detail,
                 "dlq-original-destination": self.settings.position_queue,

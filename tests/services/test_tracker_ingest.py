@@ -1,0 +1,232 @@
+"""The tracker on the real broker and database: storage, speed, dead letters, crash safety."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from pymongo import MongoClient
+
+from services.position_tracker.messages import RejectReason, jms_map_json_body
+from tests.support.broker import StompClient
+from tests.support.fleet import TrackerNames, running_tracker
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.stack
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance on a sphere, written independently of the tracker's geodesic code."""
+    r = 6_371_008.8
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
+    x = math.sin(dl) * math.cos(p2)
+    y = math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl)
+    return math.degrees(math.atan2(x, y)) % 360
+
+
+def body(vehicle: str, lat: float, lng: float, at: datetime) -> str:
+    return json.dumps({"vehicle": vehicle, "lat": lat, "lng": lng, "timestamp": at.isoformat()})
+
+
+def route(start: datetime, n: int) -> list[tuple[float, float, datetime]]:
+    """A vehicle driving north-east through Sheffield, one point every 5 s."""
+    return [
+        (53.37 + i * 0.0004, -1.50 + i * 0.0003, start + timedelta(seconds=5 * i)) for i in range(n)
+    ]
+
+
+def test_positions_are_stored_with_speed_and_heading(tracker, broker, names):
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    points = route(start, 12)
+    for lat, lng, at in points:
+        broker.send(names.queue, body("Test Van", lat, lng, at))
+
+    def stored_all() -> dict:
+        history = httpx.get(f"{tracker.url}/vehicles/Test Van/history", params={"limit": 50})
+        assert history.status_code == 200, history.text
+        positions = history.json()["positions"]
+        assert len(positions) == len(points)
+        return history.json()
+
+    history = eventually(stored_all)
+    newest_first = history["positions"]
+    for newer, older in itertools.pairwise(newest_first):
+        expected_kmh = haversine_m(older["lat"], older["lng"], newer["lat"], newer["lng"]) / 5 * 3.6
+        assert newer["speed_kmh"] == pytest.approx(expected_kmh, rel=0.005)
+        expected_heading = bearing_deg(older["lat"], older["lng"], newer["lat"], newer["lng"])
+        assert newer["heading"] == pytest.approx(expected_heading, abs=0.5)
+    assert newest_first[-1]["speed_kmh"] is None  # the first report
+
+    latest = httpx.get(f"{tracker.url}/vehicles/Test Van").json()
+    assert latest["lat"] == pytest.approx(points[-1][0])
+    assert latest["timestamp"] == points[-1][2].strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    assert latest["speed"] == pytest.approx(latest["speed_kmh"] / 1.609344, rel=1e-3)
+    assert [v["name"] for v in httpx.get(f"{tracker.url}/vehicles").json()] == ["Test Van"]
+
+
+def test_every_bad_message_is_dead_lettered_with_its_reason_and_good_ones_stored(
+    tracker, broker, names
+):
+    now = datetime.now(UTC).replace(microsecond=0)
+    good = route(now - timedelta(minutes=5), 3)
+    bad = {
+        RejectReason.BAD_JSON: "{not json",
+        RejectReason.MISSING_FIELD: json.dumps({"vehicle": "X", "lat": 53.0}),
+        RejectReason.BAD_TYPE: json.dumps(
+            {"vehicle": "X", "lat": "north", "lng": 1, "timestamp": now.isoformat()}
+        ),
+        RejectReason.LATITUDE_OUT_OF_RANGE: body("X", 91.0, -1.5, now),
+        RejectReason.FUTURE_TIMESTAMP: body("X", 53.0, -1.5, now + timedelta(hours=2)),
+        RejectReason.BAD_VEHICLE_NAME: body("$where", 53.0, -1.5, now),
+        # 60 km north of the second good point, 5 s later:
+        RejectReason.TELEPORT: body("Test Van", 53.9, -1.5, good[1][2] + timedelta(seconds=2)),
+    }
+    broker.send(names.queue, body("Test Van", *good[0]))
+    broker.send(names.queue, body("Test Van", *good[1]))
+    for reason, text in bad.items():
+        broker.send(names.queue, text, {"test-reason": reason.value})
+    broker.send(names.queue, body("Test Van", *good[2]))
+
+    dead = eventually(
+        lambda: _at_least(broker.read(names.dlq, quiet_for=1.0), len(bad)), timeout=30
+    )
+    by_expected = {m.headers["test-reason"]: m for m in dead}
+    assert set(by_expected) == {r.value for r in bad}
+    for expected, message in by_expected.items():
+        assert message.headers["dlq-reason"] == expected
+        assert message.headers["dlq-detail"]
+        assert message.body == bad[RejectReason(expected)]  # the original body, untouched
+
+    history = eventually(lambda: _positions(tracker, "Test Van", 3))
+    assert [p["lat"] for p in history][::-1] == pytest.approx([g[0] for g in good])
+
+    metrics = httpx.get(f"{tracker.url}/metrics").text
+    for reason in bad:
+        assert (
+            f'fleet_tracker_positions_dead_lettered_total{{reason="{reason.value}"}} 1.0' in metrics
+        )
+
+
+def test_a_fleetman_map_message_and_a_plain_fleetman_body_are_both_stored(tracker, broker, names):
+    at = datetime.now(UTC) - timedelta(minutes=1)
+    java_time = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}+0000"
+    four = {
+        "vehicle": "City Truck",
+        "lat": "53.3798165805637836456298828125",
+        "long": "-1.46622528322041034698486328125",
+        "time": java_time,
+    }
+    broker.send(names.queue, jms_map_json_body(four), {"transformation": "jms-map-json"})
+    later = at + timedelta(seconds=10)
+    four_later = {
+        **four,
+        "lat": "53.3800",
+        "time": later.strftime("%Y-%m-%dT%H:%M:%S.") + f"{later.microsecond // 1000:03d}+0000",
+    }
+    broker.send(names.queue, json.dumps(four_later))
+    history = eventually(lambda: _positions(tracker, "City Truck", 2))
+    assert history[1]["lat"] == pytest.approx(53.37981658056378)
+    assert history[0]["lat"] == pytest.approx(53.38)
+    assert httpx.get(f"{tracker.url}/metrics").text.count('format="fleetman"} 1.0') >= 1
+
+
+def test_a_crash_loses_nothing_and_stores_nothing_twice(tracker, broker, names, mongo):
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    points = route(start, 400)
+    for i, (lat, lng, at) in enumerate(points):
+        broker.send(names.queue, body("Crash Van", lat, lng, at))
+        if i == 150:
+            tracker.kill()  # SIGKILL mid-stream: no chance to finish a batch
+    tracker.start()
+    collection = mongo[names.database]["positions"]
+    eventually(
+        lambda: _equal(collection.count_documents({"vehicle": "Crash Van"}), len(points)),
+        timeout=60,
+    )
+    time.sleep(2)  # a late redelivery would show up as an extra document now
+    docs = list(collection.find({"vehicle": "Crash Van"}))
+    assert len(docs) == len(points)
+    assert sorted(d["timestamp"] for d in docs) == [at for _, _, at in points]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("/vehicles/Nobody", {}, 404),
+        ("/vehicles/Nobody/history", {}, 404),
+        ("/vehicles/Test Van/history", {"since": "yesterday"}, 400),
+        ("/vehicles/Test Van/history", {"limit": "100000"}, 400),
+        ("/vehicles/Test Van/history", {"limit": "0"}, 400),
+        (
+            "/vehicles/Test Van/history",
+            {"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
+            400,
+        ),
+        ("/vehicles/$where", {}, 400),
+        ("/vehicles/$gt/history", {}, 400),
+        ('/vehicles/{"$ne": null}', {}, 404),
+        ("/vehicles/..%2F..%2Fetc%2Fpasswd", {}, 404),
+        ("/vehicles/" + "x" * 300, {}, 400),
+    ],
+)
+def test_bad_requests_get_a_clear_json_error(tracker, path, params, status):
+    response = httpx.get(f"{tracker.url}{path}", params=params)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status and problem["detail"]
+
+
+def _at_least(items: list, n: int) -> list:
+    assert len(items) >= n, f"{len(items)} < {n}"
+    return items
+
+
+def _positions(tracker, name: str, n: int) -> list[dict]:
+    response = httpx.get(f"{tracker.url}/vehicles/{name}/history")
+    assert response.status_code == 200, response.text
+    positions = response.json()["positions"]
+    assert len(positions) == n
+    return positions
+
+
+def _equal(actual: int, expected: int) -> int:
+    assert actual == expected, f"{actual} != {expected}"
+    return actual
+
+
+@pytest.fixture
+def names(isolation) -> TrackerNames:
+    return TrackerNames.unique(isolation, "ingest")
+
+
+@pytest.fixture
+def tracker(names, run_id):
+    with running_tracker(names, run_id, BATCH_WAIT_MS="50") as process:
+        yield process
+
+
+@pytest.fixture
+def mongo():
+    client = MongoClient("mongodb://127.0.0.1:27017/", tz_aware=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def broker():
+    client = StompClient()
+    yield client
+    client.close()

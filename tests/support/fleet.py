@@ -1,0 +1,68 @@
+"""Fleet services started for one test module, on names no other test uses."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from pymongo import MongoClient
+
+from observability.config import import_catalog
+from tests.support.logcheck import schema_violations
+from tests.support.processes import ServiceProcess, service_process
+
+MONGODB_URL = "mongodb://127.0.0.1:27017/"
+
+
+@dataclass(frozen=True)
+class TrackerNames:
+    """A tracker's own queue, dead-letter queue and database."""
+
+    queue: str
+    dlq: str
+    database: str
+
+    @classmethod
+    def unique(cls, isolation: object, label: str) -> TrackerNames:
+        suffix = f"{label}-{uuid.uuid4().hex[:6]}"
+        return cls(
+            queue=isolation.queue(f"{suffix}.positions"),  # type: ignore[attr-defined]
+            dlq=isolation.queue(f"{suffix}.dlq"),  # type: ignore[attr-defined]
+            database=f"{isolation.database}_{suffix.replace('-', '_')}",  # type: ignore[attr-defined]
+        )
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "POSITION_QUEUE": self.queue,
+            "DEAD_LETTER_QUEUE": self.dlq,
+            "MONGODB_DATABASE": self.database,
+        }
+
+
+@contextmanager
+def running(
+    module: str, service: str, env: dict[str, str], run_id: str
+) -> Iterator[ServiceProcess]:
+    """A service process; at the end, every line it logged must fit its catalog's log schema."""
+    process = service_process(module, service, env, run_id).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+    catalog = import_catalog(f"{module}.telemetry:CATALOG")
+    assert schema_violations(catalog, process.log_lines()) == []
+
+
+@contextmanager
+def running_tracker(names: TrackerNames, run_id: str, **env: str) -> Iterator[ServiceProcess]:
+    try:
+        with running(
+            "services.position_tracker", "position-tracker", {**names.env, **env}, run_id
+        ) as p:
+            yield p
+    finally:
+        with MongoClient(MONGODB_URL, serverSelectionTimeoutMS=3000) as client:
+            client.drop_database(names.database)
