@@ -1,0 +1,196 @@
+"""The images' Dockerfiles, read with dockerfile-parse (no Docker engine here): non-root,
+pinned bases, multi-stage with nothing to build in the last stage, exec-form commands."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+from dockerfile_parse import DockerfileParser
+
+from tests.k8s.manifests import REPO
+
+PYTHON_SERVICES = {
+    "position_simulator": "position-simulator",
+    "position_tracker": "position-tracker",
+    "api_gateway": "api-gateway",
+}
+DOCKERFILES = {
+    **{name: REPO / "services" / name / "Dockerfile" for name in PYTHON_SERVICES},
+    "webapp": REPO / "services" / "webapp" / "Dockerfile",
+}
+#: Anything that compiles or fetches build dependencies has no place in a final stage.
+BUILD_TOOLS = re.compile(
+    r"\b(gcc|g\+\+|cc|clang|make|build-essential|python3?-dev|apt-get|apk add|pip install)\b"
+)
+PINNED_TAG = re.compile(r"^[\w./-]+(:\d[\w.-]*|@sha256:[0-9a-f]{64})$")
+
+
+def stages(path: Path) -> list[list[dict]]:
+    """The Dockerfile's instructions, one list per stage."""
+    parser = DockerfileParser(path=str(path))
+    found: list[list[dict]] = []
+    for instruction in parser.structure:
+        if instruction["instruction"] == "FROM":
+            found.append([])
+        if found:
+            found[-1].append(instruction)
+    return found
+
+
+def _from(stage: list[dict]) -> tuple[str, str | None]:
+    words = stage[0]["value"].split()
+    image = next(w for w in words if not w.startswith("--"))
+    alias = words[words.index("AS") + 1] if "AS" in words else None
+    return image, alias
+
+
+def _last(stage: list[dict], instruction: str) -> str | None:
+    values = [i["value"] for i in stage if i["instruction"] == instruction]
+    return values[-1] if values else None
+
+
+def _exec_form(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        return None
+    return parsed if isinstance(parsed, list) and all(isinstance(x, str) for x in parsed) else None
+
+
+@pytest.fixture(params=sorted(DOCKERFILES))
+def dockerfile(request: pytest.FixtureRequest) -> tuple[str, list[list[dict]]]:
+    return request.param, stages(DOCKERFILES[request.param])
+
+
+def test_multi_stage(dockerfile: tuple[str, list[list[dict]]]) -> None:
+    _, found = dockerfile
+    assert len(found) >= 2
+
+
+def test_base_images_pinned(dockerfile: tuple[str, list[list[dict]]]) -> None:
+    _, found = dockerfile
+    aliases = {_from(stage)[1] for stage in found}
+    for stage in found:
+        image, _ = _from(stage)
+        if image in aliases:
+            continue
+        assert PINNED_TAG.match(image), f"{image} is not pinned to a version"
+        assert "latest" not in image
+
+
+def test_final_stage_runs_as_numeric_non_root(dockerfile: tuple[str, list[list[dict]]]) -> None:
+    _, found = dockerfile
+    user = _last(found[-1], "USER")
+    assert user is not None, "the final stage sets no USER"
+    uid = user.split(":")[0]
+    assert uid.isdigit() and int(uid) != 0, f"USER {user}: numeric and non-root, please"
+
+
+def test_final_stage_builds_nothing(dockerfile: tuple[str, list[list[dict]]]) -> None:
+    _, found = dockerfile
+    for instruction in found[-1]:
+        if instruction["instruction"] == "RUN":
+            assert not BUILD_TOOLS.search(instruction["value"]), instruction["content"]
+    image, _ = _from(found[-1])
+    assert re.search(r"slim|alpine|distroless|unprivileged", image), image
+
+
+def test_exec_form_commands_and_healthcheck(dockerfile: tuple[str, list[list[dict]]]) -> None:
+    _, found = dockerfile
+    final = found[-1]
+    command = _last(final, "ENTRYPOINT") or _last(final, "CMD")
+    assert _exec_form(command), f"not exec form: {command}"
+    healthcheck = _last(final, "HEALTHCHECK")
+    assert healthcheck, "no HEALTHCHECK"
+    assert _exec_form(healthcheck.split("CMD", 1)[1].strip()), healthcheck
+
+
+@pytest.mark.parametrize(("folder", "script"), sorted(PYTHON_SERVICES.items()))
+def test_python_image_runs_its_console_script(folder: str, script: str) -> None:
+    final = stages(DOCKERFILES[folder])[-1]
+    assert _exec_form(_last(final, "ENTRYPOINT")) == [script]
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert script in scripts
+    expose = _last(final, "EXPOSE")
+    assert expose == "8080"
+
+
+def test_python_dockerfiles_alike() -> None:
+    """Small and alike: the three differ only by the service's names."""
+    texts = {
+        folder: DOCKERFILES[folder].read_text().replace(folder, "X").replace(script, "X")
+        for folder, script in PYTHON_SERVICES.items()
+    }
+    assert len(set(texts.values())) == 1
+
+
+def test_copied_sources_exist_and_are_not_ignored(
+    dockerfile: tuple[str, list[list[dict]]],
+) -> None:
+    _, found = dockerfile
+    ignore = (REPO / ".dockerignore").read_text().splitlines()
+    allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
+    for stage in found:
+        for instruction in stage:
+            if instruction["instruction"] != "COPY" or "--from" in instruction["value"]:
+                continue
+            sources = instruction["value"].split()[:-1]
+            for source in sources:
+                assert (REPO / source).exists(), f"COPY {source}: no such path"
+                top = source.split("/")[0]
+                assert top in allowed, f"COPY {source}: excluded by .dockerignore"
+
+
+# --- the web app's nginx config, rendered as the image renders it ----------------------------
+
+_SED = re.compile(r"s\|\{\{ \*(\w+) \*\}\}\|([^|]*)\|g")
+
+
+def render_webapp_config(upstream: str | None = None) -> str:
+    """The template with the Dockerfile's own sed substitutions applied."""
+    dockerfile = DOCKERFILES["webapp"].read_text()
+    default_upstream = re.search(r"ARG API_UPSTREAM=(\S+)", dockerfile).group(1)
+    values = {
+        name: value.replace("${API_UPSTREAM}", upstream or default_upstream)
+        for name, value in _SED.findall(dockerfile)
+    }
+    template = (REPO / "services" / "webapp" / "nginx" / "nginx.conf.template").read_text()
+    return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def test_webapp_config_fills_every_placeholder() -> None:
+    rendered = render_webapp_config()
+    assert "{{" not in rendered, "the template has a placeholder the Dockerfile does not fill"
+    assert re.search(r"listen\s+80;", rendered), "the original web app listens on 80"
+    assert "fleetman-api-gateway:8080" in rendered
+
+
+def test_webapp_config_has_the_probe_path() -> None:
+    """The pod's probes and the image's HEALTHCHECK call /healthz."""
+    assert re.search(r"location\s*=\s*/healthz", render_webapp_config())
+
+
+def test_webapp_config_passes_nginx_t(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists() or not Path("/etc/nginx/mime.types").exists():
+        pytest.skip("nginx is not installed (make up installs it)")
+    # A resolvable upstream: `nginx -t` resolves proxy_pass host names.
+    text = render_webapp_config(upstream="127.0.0.1:8080").replace("/tmp", str(tmp_path))
+    text = text.replace("listen 80;", "listen 127.0.0.1:18080;")
+    config = tmp_path / "nginx.conf"
+    config.write_text(text)
+    result = subprocess.run(
+        [nginx, "-t", "-p", f"{tmp_path}/", "-c", str(config), "-e", "stderr"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
