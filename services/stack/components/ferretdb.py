@@ -1,0 +1,67 @@
+"""FerretDB v1.24.2 (MongoDB wire protocol) on its embedded SQLite backend, port 27017."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from services.stack.components.base import Component, Context, Program
+from services.stack.gotools import ensure_go_tool
+from services.stack.health import Health, mongo_ok
+from services.stack.ports import HOST, configured_port
+
+MONGODB_URL_ENV = "MONGODB_URL"
+
+
+def external_mongodb_url() -> str | None:
+    """`$MONGODB_URL` when it points somewhere other than the local FerretDB."""
+    url = os.environ.get(MONGODB_URL_ENV)
+    if not url or url == local_mongodb_url():
+        return None
+    return url
+
+
+def local_mongodb_url() -> str:
+    return f"mongodb://{HOST}:{configured_port('ferretdb', 27017)}/"
+
+
+class FerretDB(Component):
+    name = "ferretdb"
+    title = "FerretDB 1.24 (MongoDB)"
+    start_timeout = 60.0
+
+    def ports(self) -> dict[str, int]:
+        return {"mongodb": configured_port(self.name, 27017)}
+
+    def skip_reason(self, ctx: Context) -> str | None:
+        if external_mongodb_url():
+            return f"{MONGODB_URL_ENV} points at another MongoDB"
+        return None
+
+    def install(self, ctx: Context) -> None:
+        ensure_go_tool("ferretdb", ctx.paths)
+
+    def prepare(self, ctx: Context) -> None:
+        ctx.paths.data_dir(self.name).mkdir(parents=True, exist_ok=True)
+
+    def program(self, ctx: Context) -> Program:
+        data = ctx.paths.data_dir(self.name)
+        return Program(
+            command=[
+                str(ctx.paths.bin / "ferretdb"),
+                "--handler=sqlite",
+                f"--sqlite-url=file:{data}/",
+                f"--listen-addr={HOST}:{self.ports()['mongodb']}",
+                "--telemetry=disable",
+                "--debug-addr=-",
+                "--state-dir=-",
+                "--log-level=warn",
+            ],
+            directory=data,
+        )
+
+    def config_inputs(self, ctx: Context) -> list[Path]:
+        return [ctx.paths.bin / ".ferretdb.version"]
+
+    def health(self, ctx: Context) -> Health:
+        return mongo_ok(local_mongodb_url())

@@ -1,0 +1,70 @@
+"""The fleet services, run from this checkout once their packages exist.
+
+Each is declared here and skipped ("not built yet") while `services/<pkg>/__main__.py` is absent,
+so `fleet-stack up` grows as the services land. stdout/stderr (JSON logs) go to
+`.stack/logs/<service>.log`, which the collector tails.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from services.stack.components.base import Component, Context, Program
+from services.stack.components.ferretdb import external_mongodb_url, local_mongodb_url
+from services.stack.health import Health, http_ok
+from services.stack.ports import HOST, configured_port
+
+
+class FleetService(Component):
+    infrastructure = False
+    start_timeout = 60.0
+
+    def __init__(self, name: str, package: str, port: int) -> None:
+        self.name = name
+        self.title = name
+        self.package = package
+        self.default_port = port
+
+    def ports(self) -> dict[str, int]:
+        return {"http": configured_port(self.name, self.default_port)}
+
+    def skip_reason(self, ctx: Context) -> str | None:
+        if not (ctx.repo / "services" / self.package / "__main__.py").exists():
+            return "not built yet"
+        return None
+
+    def program(self, ctx: Context) -> Program:
+        return Program(
+            command=[sys.executable, "-m", f"services.{self.package}"],
+            environment={
+                "HTTP_HOST": HOST,
+                "HTTP_PORT": str(self.ports()["http"]),
+                "BROKER_URL": f"stomp://{HOST}:{configured_port('activemq', 61613)}",
+                "MONGODB_URL": external_mongodb_url() or local_mongodb_url(),
+                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{configured_port('otelcol', 4318)}",
+                "OTEL_SERVICE_NAME": self.name,
+                "PYTHONUNBUFFERED": "1",
+            },
+            directory=ctx.repo,
+            startsecs=1,
+            stopwaitsecs=15,
+        )
+
+    def config_inputs(self, ctx: Context) -> list[Path]:
+        """The service's code (and the shared code): `up` restarts a service whose code changed."""
+        services = ctx.repo / "services"
+        return sorted(
+            [*(services / self.package).rglob("*.py"), *(services / "common").rglob("*.py")]
+        )
+
+    def health(self, ctx: Context) -> Health:
+        return http_ok(f"http://{HOST}:{self.ports()['http']}/healthz")
+
+
+def fleet_services() -> list[Component]:
+    return [
+        FleetService("position-tracker", "position_tracker", 8001),
+        FleetService("api-gateway", "api_gateway", 8000),
+        FleetService("position-simulator", "position_simulator", 8002),
+    ]

@@ -1,0 +1,109 @@
+"""Session fixtures for the whole suite: the real local stack and per-run isolated names.
+
+- Tests marked `@pytest.mark.stack` get the infrastructure started (if it is not already) by
+  `services.stack.api.ensure_up`; it is left running afterwards so a warm re-run is fast.
+- `isolation` gives this test session its own STOMP queue names, MongoDB database and
+  Elasticsearch index prefix (all derived from `run_id`), and removes the database and the
+  indices at session end (the broker drops idle, empty `fleet-test.*` queues by itself).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from services.stack import api
+
+
+@dataclass(frozen=True)
+class RunNames:
+    """Names that belong to one test session only, so runs never see each other's data."""
+
+    run_id: str
+
+    @property
+    def queue_prefix(self) -> str:
+        """STOMP/ActiveMQ queue name prefix, e.g. 'fleet-test.0815-1a2b3c.'."""
+        return f"fleet-test.{self.run_id}."
+
+    def queue(self, name: str) -> str:
+        """A queue name of this run (what ActiveMQ calls it)."""
+        return f"{self.queue_prefix}{name}"
+
+    def destination(self, name: str) -> str:
+        """The STOMP destination of `queue(name)`."""
+        return f"/queue/{self.queue(name)}"
+
+    @property
+    def database(self) -> str:
+        """The MongoDB database of this run."""
+        return "fleet_test_" + self.run_id.replace("-", "_")
+
+    @property
+    def index_prefix(self) -> str:
+        """The Elasticsearch index prefix of this run (lower case, as ES requires)."""
+        return f"fleet-test-{self.run_id}-"
+
+    def index(self, name: str) -> str:
+        return f"{self.index_prefix}{name}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-timeout is configured in pyproject; a run id visible in `-ra` summaries helps
+    config.addinivalue_line("markers", "stack: needs the real local stack")
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    """A short id unique to this test session, e.g. '0815-1a2b3c' (lower case, [0-9a-z-])."""
+    return f"{time.strftime('%H%M')}-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="session")
+def stack() -> object:
+    """The infrastructure of the local stack, up and healthy (started when needed, left up).
+
+    Returns the `services.stack.api` module: its constants say where everything listens
+    (STOMP_HOST/STOMP_PORT, MONGODB_URL, ELASTICSEARCH_URL, PROMETHEUS_URL, ...).
+    """
+    if os.environ.get("FLEET_STACK_SKIP_UP"):  # the stack is managed by hand
+        return api
+    try:
+        api.ensure_infrastructure(quiet=False)
+    except api.StackError as exc:
+        pytest.fail(f"the local stack did not come up: {exc}", pytrace=False)
+    return api
+
+
+@pytest.fixture(autouse=True)
+def _stack_for_marked_tests(request: pytest.FixtureRequest) -> None:
+    """Every test marked `stack` gets the `stack` fixture without asking for it."""
+    if request.node.get_closest_marker("stack") is not None:
+        request.getfixturevalue("stack")
+
+
+@pytest.fixture(scope="session")
+def isolation(run_id: str) -> Iterator[RunNames]:
+    """This session's own queue names, database and index prefix; cleaned up at the end."""
+    names = RunNames(run_id)
+    yield names
+    cleanup_run(names)
+
+
+def cleanup_run(names: RunNames) -> None:
+    """Drop the run's MongoDB database and Elasticsearch indices (best effort, quiet)."""
+    if not api.is_healthy(["ferretdb", "elasticsearch"]):
+        return
+    from elasticsearch import Elasticsearch
+    from pymongo import MongoClient
+
+    with MongoClient(api.MONGODB_URL, serverSelectionTimeoutMS=3000) as client:
+        client.drop_database(names.database)
+    es = Elasticsearch(api.ELASTICSEARCH_URL, request_timeout=10)
+    es.indices.delete(index=f"{names.index_prefix}*", ignore_unavailable=True)
+    es.close()
