@@ -110,6 +110,17 @@ class BrokerConnection:
                 log.debug("disconnect failed", exc_info=True)
         self._thread.join(timeout=10)
 
+    def reconnect(self) -> None:
+        """Drop the current connection (the broker then redelivers what it had not been acked);
+        the keep-alive thread connects again."""
+        conn = self._conn
+        if conn is not None and conn.is_connected():
+            try:
+                conn.disconnect()
+            except Exception:  # already gone: the point is that it is gone
+                log.debug("disconnect failed", exc_info=True)
+        self._on_disconnected()
+
     @property
     def connected(self) -> bool:
         conn = self._conn

@@ -1,9 +1,14 @@
-"""Consumes positions from ActiveMQ in batches; acknowledges each only once it is stored.
+"""Consumes positions from ActiveMQ in batches; acknowledges them only once they are stored.
 
-stomp.py's receiver thread only queues messages; one writer thread takes batches, decides,
-dead-letters what is refused (the broker's receipt first, then the ack), writes the rest in one
-database call (retrying while the database is down: the messages stay unacknowledged, so a
-crash loses nothing) and then acknowledges them.
+Three threads, so the database write of one batch overlaps the decisions on the next:
+
+- stomp.py's receiver thread only queues messages (``inbox``);
+- the *decider* takes a batch, decides each message (store with speed and heading, or refuse),
+  sends the refused ones to the dead-letter queue (waiting for the broker's receipt) and hands
+  the batch on;
+- the *writer* stores the batch in one database call (retrying while the database is down: the
+  messages stay unacknowledged, so a crash loses nothing), then acknowledges the whole batch with
+  one cumulative ack of its last message.
 """
 
 from __future__ import annotations
@@ -12,22 +17,21 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import stomp
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Span
 from pymongo.errors import PyMongoError
 from stomp.utils import Frame
-from tenacity import Retrying, retry_if_exception_type, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
 from observability.runtime import Telemetry
-from observability.runtime.logs import fields
-from observability.runtime.messaging import extract_context, inject_headers
+from observability.runtime.messaging import inject_headers
 from services.common.broker import BrokerConnection, BrokerUnavailable, queue_destination
-from services.position_tracker import telemetry as t
+from services.position_tracker.ingest_telemetry import IngestTelemetry, Kept
 from services.position_tracker.messages import Rejection
 from services.position_tracker.processing import (
     Decision,
@@ -45,21 +49,20 @@ SUBSCRIPTION = "positions"
 #: Headers the broker sets on delivery; every other header of a refused message is kept.
 BROKER_HEADERS = frozenset(
     {
-        "ack",
-        "content-length",
-        "destination",
-        "expires",
-        "message-id",
-        "persistent",
-        "priority",
-        "redelivered",
-        "subscription",
-        "timestamp",
-        "transformation",
-        "traceparent",
-        "tracestate",
+        "ack", "content-length", "destination", "expires", "message-id", "persistent",
+        "priority", "redelivered", "subscription", "timestamp", "transformation",
+        "traceparent", "tracestate",
     }
-)
+)  # fmt: skip
+
+
+@dataclass
+class _Decided:
+    """A batch whose refused messages are dead-lettered, ready to be written and acknowledged."""
+
+    last: Incoming
+    spans: list[Span]
+    kept: Kept
 
 
 class PositionConsumer:
@@ -70,9 +73,10 @@ class PositionConsumer:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.telemetry = telemetry
-        self.tracer = telemetry.tracer
+        self.record = IngestTelemetry(telemetry, settings)
         self.inbox: queue.Queue[Incoming] = queue.Queue()
+        #: At most two batches decided ahead of the writer (bounded memory, ordered acks).
+        self.decided: queue.Queue[_Decided] = queue.Queue(maxsize=2)
         self.previous = PreviousPositions(store.previous)
         self.limits = Limits(timedelta(seconds=settings.future_skew_seconds), settings.teleport_kmh)
         self.broker = BrokerConnection(
@@ -80,32 +84,25 @@ class PositionConsumer:
         )
         self._connection = 0
         self._stopping = threading.Event()
-        self._writer = threading.Thread(target=self._run, name="tracker-writer", daemon=True)
-        self._last_seen: dict[str, float] = {}
-        m = telemetry.metrics
-        self._received = m.counter(t.POSITIONS_RECEIVED)
-        self._stored = m.counter(t.POSITIONS_STORED)
-        self._dead_lettered = m.counter(t.POSITIONS_DEAD_LETTERED)
-        self._store_errors = m.counter(t.STORE_ERRORS)
-        self._store_duration = m.histogram(t.STORE_DURATION)
-        self._delay = m.histogram(t.PUBLISH_TO_STORE_DELAY)
-        self._batch_size = m.histogram(t.BATCH_SIZE)
-        self._active = m.gauge(t.ACTIVE_VEHICLES)
-        self._last_stored = m.gauge(t.LAST_STORED_TIMESTAMP)
+        self._threads = [
+            threading.Thread(target=self._decide_loop, name="tracker-decider", daemon=True),
+            threading.Thread(target=self._write_loop, name="tracker-writer", daemon=True),
+        ]
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         newest = self.store.newest_stored_at()
         if newest is not None:
-            # Freshness survives a restart: the newest stored position is as old as it is.
-            self._last_stored.set(newest.timestamp())
+            self.record.restored(newest.timestamp())
         self.broker.start()
-        self._writer.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
-        """Finish the batch in hand, then disconnect; unacknowledged messages are redelivered."""
+        """Finish the batches in hand, then disconnect; what is unacknowledged is redelivered."""
         self._stopping.set()
-        self._writer.join(timeout=30)
+        for thread in self._threads:
+            thread.join(timeout=30)
         self.broker.stop()
 
     @property
@@ -118,7 +115,7 @@ class PositionConsumer:
         conn.subscribe(
             destination=queue_destination(self.settings.position_queue),
             id=SUBSCRIPTION,
-            ack="client-individual",
+            ack="client",  # cumulative: one ack per batch
             headers={
                 "activemq.prefetchSize": str(self.settings.prefetch),
                 # MapMessages (the original Java simulator's) arrive as JSON.
@@ -132,14 +129,15 @@ class PositionConsumer:
             Incoming(body, dict(frame.headers), time.time(), time.time_ns(), self._connection)
         )
 
-    # -- writing (the writer thread) -----------------------------------------------------------
-    def _run(self) -> None:
+    # -- deciding ------------------------------------------------------------------------------
+    def _decide_loop(self) -> None:
         while not self._stopping.is_set():
             batch = self._take_batch()
-            if batch:
-                # The database client's own spans would be orphans here: we record our own.
-                with suppress_instrumentation():
-                    self._process(batch)
+            current = [item for item in batch if item.connection == self._connection]
+            if current:  # messages of a gone connection are redelivered: skip them
+                decided = self._decide(current)
+                if decided is not None:
+                    self.decided.put(decided)
 
     def _take_batch(self) -> list[Incoming]:
         try:
@@ -148,60 +146,34 @@ class PositionConsumer:
             return []
         deadline = time.monotonic() + self.settings.batch_wait_ms / 1000
         while len(batch) < self.settings.batch_max:
-            remaining = deadline - time.monotonic()
             try:
+                remaining = deadline - time.monotonic()
                 batch.append(
-                    self.inbox.get(timeout=max(remaining, 0))
-                    if remaining > 0
-                    else self.inbox.get_nowait()
+                    self.inbox.get(timeout=remaining) if remaining > 0 else self.inbox.get_nowait()
                 )
             except queue.Empty:
                 break
         return batch
 
-    def _process(self, batch: list[Incoming]) -> None:
-        current = [item for item in batch if item.connection == self._connection]
-        if not current:
-            return  # delivered on a connection that is gone: the broker redelivers them
-        now = datetime.now(UTC)
-        decisions = decide(current, self.previous, now, self.limits)
-        spans = [self._start_span(d) for d in decisions]
-        try:
-            for decision, span in zip(decisions, spans, strict=True):
-                self._received.labels(format=decision.body_format).inc()
-                if isinstance(decision.outcome, Rejection):
-                    with trace.use_span(span):
-                        self._dead_letter(decision, decision.outcome)
-            keep = [(d, s) for d, s in zip(decisions, spans, strict=True) if d.vehicle is not None]
-            if keep:
-                self._store_and_ack(keep)
-        finally:
-            for span in spans:
-                span.end()
+    def _decide(self, batch: list[Incoming]) -> _Decided | None:
+        decisions = decide(batch, self.previous, datetime.now(UTC), self.limits)
+        spans = [self.record.start_span(d) for d in decisions]
+        self.record.received(decisions)
+        for decision, span in zip(decisions, spans, strict=True):
+            if isinstance(decision.outcome, Rejection):
+                with trace.use_span(span):
+                    if not self._dead_letter(decision, decision.outcome):
+                        self._end(spans)
+                        return None
+        kept = [(d, s) for d, s in zip(decisions, spans, strict=True) if d.vehicle is not None]
+        # The next batch chains its speeds to these; the writer stores them before it is acked.
+        self.previous.commit([d.outcome for d, _ in kept])  # type: ignore[misc]
+        return _Decided(batch[-1], spans, kept)
 
-    def _start_span(self, decision: Decision) -> Span:
+    def _dead_letter(self, decision: Decision, rejection: Rejection) -> bool:
         item = decision.incoming
-        span = self.tracer.start_span(
-            f"{self.settings.position_queue} process",
-            context=extract_context(item.headers),
-            kind=SpanKind.CONSUMER,
-            start_time=item.received_ns,
-            attributes={
-                "messaging.system": "activemq",
-                "messaging.operation.type": "process",
-                "messaging.destination.name": self.settings.position_queue,
-                "messaging.message.id": item.message_id,
-            },
-        )
-        if decision.vehicle is not None:
-            span.set_attribute("fleet.vehicle.name", decision.vehicle)
-        return span
-
-    def _dead_letter(self, decision: Decision, rejection: Rejection) -> None:
-        item = decision.incoming
-        kept = {k: v for k, v in item.headers.items() if k not in BROKER_HEADERS}
         headers = inject_headers(
-            kept
+            {k: v for k, v in item.headers.items() if k not in BROKER_HEADERS}
             | {
                 "dlq-reason": rejection.reason.value,
                 "dlq-detail": rejection.detail,
@@ -213,57 +185,49 @@ class PositionConsumer:
         try:
             self.broker.send(queue_destination(self.settings.dead_letter_queue), item.body, headers)
         except (BrokerUnavailable, TimeoutError) as exc:
-            log.warning("could not dead-letter a message, it will be redelivered: %s", exc)
+            # A later cumulative ack would cover this message: drop the connection instead, so
+            # everything unacknowledged comes back.
+            log.warning("could not dead-letter a message; reconnecting to get it again: %s", exc)
+            self.broker.reconnect()
+            return False
+        self.record.dead_lettered(decision, rejection)
+        return True
+
+    # -- writing -------------------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        # The database client's own spans would be orphans here: we record our own.
+        with suppress_instrumentation():
+            while not (self._stopping.is_set() and self.decided.empty()):
+                try:
+                    decided = self.decided.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                try:
+                    self._write_and_ack(decided)
+                finally:
+                    self._end(decided.spans)
+
+    def _write_and_ack(self, decided: _Decided) -> None:
+        duplicates: set[str] = set()
+        if decided.kept:
+            start_ns = time.time_ns()
+            written = self._store([d.outcome for d, _ in decided.kept])  # type: ignore[misc]
+            if written is None:
+                return  # stopping while the database is down: all of it is redelivered
+            duplicates = written
+            self.record.written(decided.kept, start_ns, time.time_ns())
+        # Everything up to this batch's last message is stored or dead-lettered by now.
+        if not self._ack(decided.last):
             return
-        self._ack(item)
-        self._dead_lettered.labels(reason=rejection.reason.value).inc()
-        trace.get_current_span().set_status(
-            trace.Status(trace.StatusCode.ERROR, rejection.reason.value)
-        )
-        log.warning(
-            "position dead-lettered: %s",
-            rejection.detail,
-            extra=fields(
-                **{
-                    "event.action": "position-dead-lettered",
-                    "event.outcome": "failure",
-                    "event.reason": rejection.reason.value,
-                    "message.id": item.message_id,
-                    "message.format": decision.body_format,
-                    "fleet.queue": self.settings.dead_letter_queue,
-                }
-            ),
-        )
+        if decided.kept:
+            self.record.stored(decided.kept, duplicates)
 
-    def _store_and_ack(self, keep: Sequence[tuple[Decision, Span]]) -> None:
-        positions = [d.outcome for d, _ in keep]
-        assert all(isinstance(p, StoredPosition) for p in positions)
-        stored: list[StoredPosition] = positions  # type: ignore[assignment]
-        start_ns = time.time_ns()
-        started = time.perf_counter()
-        duplicates = self._write(stored)
-        if duplicates is None:
-            return  # stopping while the database is down: nothing acknowledged, all redelivered
-        elapsed = time.perf_counter() - started
-        end_ns = time.time_ns()
-        self.previous.commit(stored)
-        with trace.use_span(keep[0][1]):  # the batch's exemplars point at its first message
-            self._batch_size.observe(len(stored))
-            self._store_duration.observe(elapsed)
-        now = time.time()
-        for (decision, span), position in zip(keep, stored, strict=True):
-            self._record_write_span(span, start_ns, end_ns, len(stored))
-            with trace.use_span(span):
-                self._ack(decision.incoming)
-                self._stored_one(decision, position, position.key in duplicates, now)
-        self._last_stored.set(now)
-        self._update_active(now)
-
-    def _write(self, positions: list[StoredPosition]) -> set[str] | None:
+    def _store(self, positions: list[StoredPosition]) -> set[str] | None:
+        """Keys already stored before (duplicates), or None when stopping mid-outage."""
         retrying = Retrying(
             wait=wait_exponential(multiplier=0.1, max=5),
             retry=retry_if_exception_type(PyMongoError),
-            before_sleep=self._on_store_error,
+            before_sleep=self._store_failed,
         )
         for attempt in retrying:
             with attempt:
@@ -274,62 +238,20 @@ class PositionConsumer:
                 return duplicates
         return None  # pragma: no cover - Retrying without a stop never gets here
 
-    def _on_store_error(self, state: object) -> None:
-        self._store_errors.inc()
-        outcome = getattr(state, "outcome", None)
-        error = outcome.exception() if outcome is not None else None
-        log.error(
-            "storing positions failed, retrying (messages stay unacknowledged): %s",
-            error,
-            extra=fields(**{"event.action": "store-failed", "event.outcome": "failure"}),
-        )
+    def _store_failed(self, state: RetryCallState) -> None:
+        self.record.store_failed(state.outcome.exception() if state.outcome else None)
 
-    def _record_write_span(self, parent: Span, start_ns: int, end_ns: int, size: int) -> None:
-        # One write serves the whole batch; each message's trace shows it, timed as it was.
-        span = self.tracer.start_span(
-            f"insert {self.settings.mongodb_database}.positions",
-            context=trace.set_span_in_context(parent),
-            kind=SpanKind.CLIENT,
-            start_time=start_ns,
-            attributes={
-                "db.system": "mongodb",
-                "db.operation.name": "insert",
-                "db.namespace": self.settings.mongodb_database,
-                "db.collection.name": "positions",
-                "fleet.batch.size": size,
-            },
-        )
-        span.end(end_time=end_ns)
-
-    def _stored_one(
-        self, decision: Decision, position: StoredPosition, duplicate: bool, now: float
-    ) -> None:
-        item = decision.incoming
-        self._stored.labels(result="duplicate" if duplicate else "inserted").inc()
-        if item.published_at is not None:
-            self._delay.observe(max(now - item.published_at, 0.0))
-        self._last_seen[position.vehicle] = now
-        log.info(
-            "position already stored" if duplicate else "position stored",
-            extra=fields(
-                **{
-                    "event.action": "position-duplicate" if duplicate else "position-stored",
-                    "event.outcome": "success",
-                    "vehicle.name": position.vehicle,
-                    "message.id": item.message_id,
-                    "message.format": decision.body_format,
-                }
-            ),
-        )
-
-    def _ack(self, item: Incoming) -> None:
+    def _ack(self, item: Incoming) -> bool:
         if item.connection != self._connection:
-            return  # that connection is gone; the broker redelivers and the store dedupes
+            return False  # that connection is gone; the broker redelivers and the store dedupes
         try:
             self.broker.connection.ack(item.headers.get("ack", item.message_id))
         except (BrokerUnavailable, stomp.exception.NotConnectedException):
-            log.warning("could not acknowledge a stored message; it will be redelivered")
+            log.warning("could not acknowledge stored messages; they will be redelivered")
+            return False
+        return True
 
-    def _update_active(self, now: float) -> None:
-        window = self.settings.active_window_seconds
-        self._active.set(sum(1 for seen in self._last_seen.values() if now - seen <= window))
+    @staticmethod
+    def _end(spans: list[Span]) -> None:
+        for span in spans:
+            span.end()

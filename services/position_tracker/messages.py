@@ -34,7 +34,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from services.position_tracker.geo import TimedPoint, leg
+from services.position_tracker.geo import Leg, TimedPoint, leg
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_VEHICLE_NAME = 100
@@ -286,7 +286,11 @@ def check_teleport(
     Elapsed time is absolute (order does not matter). Two reports with the same timestamp are a
     teleport when they are more than a metre apart (a redelivered duplicate is not).
     """
-    movement = leg(previous, new)
+    return teleport_rejection(leg(previous, new), limit_kmh)
+
+
+def teleport_rejection(movement: Leg, limit_kmh: float = DEFAULT_TELEPORT_KMH) -> Rejection | None:
+    """``check_teleport`` on an already computed leg (the tracker needs the leg anyway)."""
     if movement.elapsed_s == 0:
         if movement.distance_m > _SAME_TIME_TOLERANCE_M:
             return Rejection(

@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.position_tracker.geo import Fix, leg
-from services.position_tracker.messages import Position, Rejection, check_teleport, parse_position
+from services.position_tracker.messages import (
+    Position,
+    Rejection,
+    parse_position,
+    teleport_rejection,
+)
 from services.position_tracker.store import StoredPosition
 
 
@@ -124,10 +129,10 @@ def _derive(
     if last is not None:
         here = Fix(position.latitude, position.longitude, position.timestamp)
         there = Fix(last.lat, last.lng, last.timestamp)
-        teleport = check_teleport(there, here, limits.teleport_kmh)
+        movement = leg(there, here)
+        teleport = teleport_rejection(movement, limits.teleport_kmh)
         if teleport is not None:
             return teleport
-        movement = leg(there, here)
         speed = movement.speed_kmh
         heading = movement.heading_deg if movement.heading_deg is not None else last.heading
     return StoredPosition(

@@ -12,11 +12,11 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB (or FerretDB) URL.")
     mongodb_database: str = "fleetman"
     #: Most positions written in one batched database write.
-    batch_max: int = Field(200, ge=1, le=5000)
+    batch_max: int = Field(1000, ge=1, le=10_000)
     #: How long a batch waits for more positions before it is written.
     batch_wait_ms: int = Field(20, ge=0, le=5000)
     #: Unacknowledged messages the broker may push to the tracker (bounds memory and redelivery).
-    prefetch: int = Field(1000, ge=1, le=100_000)
+    prefetch: int = Field(5000, ge=1, le=100_000)
     #: Positions older than this are deleted; 0 keeps everything.
     retention_hours: float = Field(24.0, ge=0)
     #: A timestamp more than this ahead of now is refused.

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from pymongo import ASCENDING, DESCENDING, MongoClient
+from pymongo import ASCENDING, DESCENDING, MongoClient, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
@@ -39,7 +39,16 @@ class StoredPosition:
         return f"{millis:014d}:{self.vehicle}"
 
     def document(self) -> dict[str, object]:
-        return {"_id": self.key, **asdict(self)}
+        return {
+            "_id": self.key,
+            "vehicle": self.vehicle,
+            "lat": self.lat,
+            "lng": self.lng,
+            "timestamp": self.timestamp,
+            "speed_kmh": self.speed_kmh,
+            "heading": self.heading,
+            "stored_at": self.stored_at,
+        }
 
     @classmethod
     def from_document(cls, doc: dict[str, object]) -> StoredPosition:
@@ -66,6 +75,8 @@ class PositionStore:
         db = self.client[database]
         self.positions: Collection[dict[str, object]] = db["positions"]
         self.vehicles: Collection[dict[str, object]] = db["vehicles"]
+        #: Vehicles whose latest-position document is known to exist.
+        self._known_vehicles: set[str] = set()
 
     def ensure_indexes(self) -> None:
         # History and "previous position" queries: one vehicle, by time.
@@ -100,21 +111,28 @@ class PositionStore:
         return set()
 
     def update_latest(self, positions: Iterable[StoredPosition]) -> None:
-        """Make each vehicle's newest position its latest, unless a newer one is stored."""
+        """Make each vehicle's newest position its latest, unless a newer one is stored.
+
+        One round trip per batch: a conditional update per vehicle, sent together; a vehicle
+        seen for the first time gets its document inserted first.
+        """
         newest: dict[str, StoredPosition] = {}
         for position in positions:
             known = newest.get(position.vehicle)
             if known is None or position.timestamp > known.timestamp:
                 newest[position.vehicle] = position
-        for vehicle, position in newest.items():
-            fields = asdict(position)
-            result = self.vehicles.update_one(
-                {"_id": vehicle, "timestamp": {"$lt": position.timestamp}}, {"$set": fields}
-            )
-            if result.matched_count == 0:
-                # DuplicateKeyError: a newer (or the same) position is already the latest.
+        for vehicle in newest.keys() - self._known_vehicles:
+            if self.vehicles.find_one({"_id": vehicle}, {"_id": 1}) is None:
+                # DuplicateKeyError: another tracker inserted it first; the update below decides.
                 with contextlib.suppress(DuplicateKeyError):
-                    self.vehicles.insert_one({"_id": vehicle, **fields})
+                    self.vehicles.insert_one({"_id": vehicle, **asdict(newest[vehicle])})
+            self._known_vehicles.add(vehicle)
+        updates = [
+            UpdateOne({"_id": v, "timestamp": {"$lt": p.timestamp}}, {"$set": asdict(p)})
+            for v, p in newest.items()
+        ]
+        if updates:
+            self.vehicles.bulk_write(updates, ordered=False)
 
     def purge_before(self, moment: datetime) -> int:
         """Delete positions older than ``moment`` (the retention bound); returns how many."""

@@ -1,0 +1,253 @@
+"""Ingest benchmark: the tracker against a bare stomp.py consumer, on the real broker and database.
+
+    .venv/bin/python bench/ingest.py --positions 20000 --rounds 3
+
+Each round, side by side on the same machine:
+
+1. *bare*: a stomp.py consumer that only acknowledges (client-individual, same prefetch as the
+   tracker) drains N pre-published positions;
+2. *tracker*: the tracker (a real process, telemetry on) drains the same N into the database;
+3. with ``--telemetry``, the tracker again with ``FLEET_TELEMETRY=off``.
+
+Rates are N over the time between the first and the last message handled (the tracker's from
+the ``stored_at`` of what it stored), so start-up is not counted. Then a paced run publishes at
+``--paced-rate`` and reports p50/p99 of publish → stored (``stored_at`` minus the time the
+broker confirmed the publish). Needs the local stack (``make up``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import stomp
+from pymongo import MongoClient
+from pymongo.collection import Collection
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.broker import StompClient
+from tests.support.processes import service_process
+
+MONGODB_URL = "mongodb://127.0.0.1:27017/"
+PREFETCH = 1000
+#: Extra tracker settings to try (``--env BATCH_MAX=500``).
+EXTRA_ENV: dict[str, str] = {}
+
+
+def positions(n: int, vehicles: int, start: datetime) -> list[tuple[str, str]]:
+    """N valid position bodies (vehicle, body) driving slowly north, 1 s apart per vehicle."""
+    out = []
+    for i in range(n):
+        vehicle = f"Bench {i % vehicles:02d}"
+        step = i // vehicles
+        body = {
+            "vehicle": vehicle,
+            "lat": 53.3 + step * 0.0001,
+            "lng": -1.5 + (i % vehicles) * 0.01,
+            "timestamp": (start + timedelta(seconds=step)).isoformat(),
+        }
+        out.append((vehicle, json.dumps(body)))
+    return out
+
+
+def fill(queue: str, bodies: list[tuple[str, str]]) -> None:
+    """Publish persistent messages; one receipt at the end proves the broker has them all."""
+    client = StompClient()
+    for _, body in bodies[:-1]:
+        client.conn.send(f"/queue/{queue}", body, headers={"persistent": "true"})
+    client.send(queue, bodies[-1][1])
+    client.close()
+
+
+class _Acker(stomp.ConnectionListener):
+    def __init__(self, conn: stomp.Connection12, n: int) -> None:
+        self.conn, self.n, self.times = conn, n, []
+        self.done = threading.Event()
+
+    def on_message(self, frame: stomp.utils.Frame) -> None:
+        self.conn.ack(frame.headers["ack"])
+        self.times.append(time.perf_counter())
+        if len(self.times) >= self.n:
+            self.done.set()
+
+
+def bare_rate(queue: str, n: int) -> float:
+    conn = stomp.Connection12([("127.0.0.1", 61613)], auto_content_length=False)
+    acker = _Acker(conn, n)
+    conn.set_listener("bench", acker)
+    conn.connect(wait=True)
+    conn.subscribe(
+        f"/queue/{queue}",
+        id="bench",
+        ack="client-individual",
+        headers={"activemq.prefetchSize": str(PREFETCH)},
+    )
+    if not acker.done.wait(600):
+        raise SystemExit(f"bare consumer got {len(acker.times)}/{n} in 600 s")
+    conn.disconnect()
+    return (n - 1) / (acker.times[-1] - acker.times[0])
+
+
+@dataclass
+class TrackerRun:
+    rate: float
+    delays: list[float]
+
+
+def all_latest(vehicles: Collection, last: dict[str, datetime]) -> bool:
+    latest = {d["_id"]: d["timestamp"] for d in vehicles.find({}, {"timestamp": 1})}
+    return all(latest.get(vehicle) == moment for vehicle, moment in last.items())
+
+
+def last_positions(bodies: list[tuple[str, str]]) -> dict[str, datetime]:
+    return {v: datetime.fromisoformat(json.loads(b)["timestamp"]) for v, b in bodies}
+
+
+def run_tracker(
+    queue: str, database: str, last: dict[str, datetime], n: int, telemetry: str, run_id: str
+) -> float:
+    env = {
+        "POSITION_QUEUE": queue,
+        "DEAD_LETTER_QUEUE": f"{queue}.dlq",
+        "MONGODB_DATABASE": database,
+        "FLEET_TELEMETRY": telemetry,
+        "LOG_LEVEL": "WARNING" if telemetry == "off" else "INFO",
+        "RETENTION_HOURS": "0",
+        **EXTRA_ENV,
+    }
+    process = service_process(
+        "services.position_tracker", f"bench-tracker-{telemetry}", env, run_id
+    )
+    process.start()
+    try:
+        with MongoClient(MONGODB_URL, tz_aware=True) as client:
+            collection = client[database]["positions"]
+            # Done when every vehicle's latest position is its last one. (Counting the positions
+            # instead would scan the collection every time and slow the database down.)
+            deadline = time.monotonic() + 900
+            while not all_latest(client[database]["vehicles"], last):
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"tracker did not store all {n} positions in 900 s")
+                time.sleep(0.25)
+            assert collection.count_documents({}) == n
+            stamps = [d["stored_at"] for d in collection.find({}, {"stored_at": 1})]
+            client.drop_database(database)
+    finally:
+        process.stop()
+    span = (max(stamps) - min(stamps)).total_seconds()
+    return (n - 1) / span if span > 0 else float("inf")
+
+
+def paced_delays(count: int, rate: float, run_id: str) -> list[float]:
+    queue = f"bench.{run_id}.paced"
+    database = f"bench_{run_id}_paced".replace("-", "_")
+    env = {
+        "POSITION_QUEUE": queue,
+        "DEAD_LETTER_QUEUE": f"{queue}.dlq",
+        "MONGODB_DATABASE": database,
+    }
+    process = service_process(
+        "services.position_tracker", "bench-tracker-paced", env, run_id
+    ).start()
+    sent: dict[str, float] = {}  # when the broker confirmed each position
+    try:
+        client = StompClient()
+        bodies = positions(count, 12, datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
+        started = time.perf_counter()
+        for i, (vehicle, body) in enumerate(bodies):
+            time.sleep(max(0.0, started + i / rate - time.perf_counter()))
+            client.send(queue, body)
+            sent[_key(vehicle, datetime.fromisoformat(json.loads(body)["timestamp"]))] = time.time()
+        client.close()
+        with MongoClient(MONGODB_URL, tz_aware=True) as mongo:
+            collection = mongo[database]["positions"]
+            deadline = time.monotonic() + 120
+            while not all_latest(mongo[database]["vehicles"], last_positions(bodies)):
+                if time.monotonic() > deadline:
+                    raise SystemExit("the paced run did not finish in 120 s")
+                time.sleep(0.2)
+            delays = [
+                d["stored_at"].timestamp() - sent[_key(d["vehicle"], d["timestamp"])]
+                for d in collection.find({}, {"vehicle": 1, "timestamp": 1, "stored_at": 1})
+            ]
+            mongo.drop_database(database)
+    finally:
+        process.stop()
+    return delays
+
+
+def _key(vehicle: str, moment: datetime) -> str:
+    return f"{vehicle}|{int(moment.timestamp() * 1000)}"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--positions", type=int, default=20_000)
+    parser.add_argument("--vehicles", type=int, default=12)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--telemetry", action="store_true", help="also run the tracker with telemetry off"
+    )
+    parser.add_argument(
+        "--paced-rate", type=float, default=500.0, help="positions/s of the delay run"
+    )
+    parser.add_argument("--paced-count", type=int, default=3000)
+    parser.add_argument("--env", action="append", default=[], help="tracker setting NAME=VALUE")
+    args = parser.parse_args()
+    EXTRA_ENV.update(item.split("=", 1) for item in args.env)
+
+    run_id = uuid.uuid4().hex[:6]
+    results: dict[str, list[float]] = {"bare": [], "tracker": [], "tracker-telemetry-off": []}
+    for round_no in range(args.rounds):
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+        bodies = positions(args.positions, args.vehicles, start)
+        variants = ["bare", "tracker"] + (["tracker-telemetry-off"] if args.telemetry else [])
+        for variant in variants:
+            queue = f"bench.{run_id}.{round_no}.{variant}"
+            fill(queue, bodies)
+            if variant == "bare":
+                rate = bare_rate(queue, args.positions)
+            else:
+                telemetry = "off" if variant.endswith("off") else "on"
+                database = f"bench_{run_id}_{round_no}_{telemetry}"
+                rate = run_tracker(
+                    queue, database, last_positions(bodies), args.positions, telemetry, run_id
+                )
+            results[variant].append(rate)
+            print(f"round {round_no + 1} {variant:24} {rate:10.0f} positions/s", flush=True)
+
+    print("\nmedian over rounds:")
+    medians = {k: statistics.median(v) for k, v in results.items() if v}
+    for variant, value in medians.items():
+        print(f"  {variant:24} {value:10.0f} positions/s")
+    print(f"  tracker / bare consumer        {medians['tracker'] / medians['bare']:6.1%}")
+    if "tracker-telemetry-off" in medians:
+        print(
+            f"  telemetry on / off             {medians['tracker'] / medians['tracker-telemetry-off']:6.1%}"
+        )
+
+    delays = paced_delays(args.paced_count, args.paced_rate, run_id)
+    print(
+        f"\npublish → stored at {args.paced_rate:.0f}/s over {len(delays)} positions: "
+        f"p50 {percentile(delays, 50) * 1000:.1f} ms, p99 {percentile(delays, 99) * 1000:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""What the ingest path records: a span per message, metrics per batch, logs that matter."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
+
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind
+
+from observability.runtime import Telemetry
+from observability.runtime.logs import fields
+from observability.runtime.messaging import extract_context
+from services.position_tracker import telemetry as t
+from services.position_tracker.messages import Rejection
+from services.position_tracker.processing import Decision
+from services.position_tracker.settings import TrackerSettings
+from services.position_tracker.store import StoredPosition
+
+log = logging.getLogger("position_tracker.ingest")
+
+#: A batch's messages that are stored, each with its span.
+Kept = Sequence[tuple[Decision, Span]]
+
+
+class IngestTelemetry:
+    def __init__(self, telemetry: Telemetry, settings: TrackerSettings) -> None:
+        self.tracer = telemetry.tracer
+        self.settings = settings
+        m = telemetry.metrics
+        self._received = m.counter(t.POSITIONS_RECEIVED)
+        self._stored = m.counter(t.POSITIONS_STORED)
+        self._dead_lettered = m.counter(t.POSITIONS_DEAD_LETTERED)
+        self._store_errors = m.counter(t.STORE_ERRORS)
+        self._store_duration = m.histogram(t.STORE_DURATION)
+        self._delay = m.histogram(t.PUBLISH_TO_STORE_DELAY)
+        self._batch_size = m.histogram(t.BATCH_SIZE)
+        self._active = m.gauge(t.ACTIVE_VEHICLES)
+        self._last_stored = m.gauge(t.LAST_STORED_TIMESTAMP)
+        self._last_seen: dict[str, float] = {}
+
+    def restored(self, newest_stored_at: float) -> None:
+        """Freshness survives a restart: the newest stored position is as old as it is."""
+        self._last_stored.set(newest_stored_at)
+
+    def start_span(self, decision: Decision) -> Span:
+        item = decision.incoming
+        attributes: dict[str, str] = {
+            "messaging.system": "activemq",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": self.settings.position_queue,
+            "messaging.message.id": item.message_id,
+        }
+        if decision.vehicle is not None:
+            attributes["fleet.vehicle.name"] = decision.vehicle
+        return self.tracer.start_span(
+            f"{self.settings.position_queue} process",
+            context=extract_context(item.headers),
+            kind=SpanKind.CONSUMER,
+            start_time=item.received_ns,
+            attributes=attributes,
+        )
+
+    def received(self, decisions: Sequence[Decision]) -> None:
+        for body_format, count in Counter(d.body_format for d in decisions).items():
+            self._received.labels(format=body_format).inc(count)
+
+    def dead_lettered(self, decision: Decision, rejection: Rejection) -> None:
+        """Called inside the message's span, once the dead-letter queue has it."""
+        self._dead_lettered.labels(reason=rejection.reason.value).inc()
+        trace.get_current_span().set_status(trace.StatusCode.ERROR, rejection.reason.value)
+        log.warning(
+            "position dead-lettered: %s",
+            rejection.detail,
+            extra=fields(
+                **{
+                    "event.action": "position-dead-lettered",
+                    "event.outcome": "failure",
+                    "event.reason": rejection.reason.value,
+                    "message.id": decision.incoming.message_id,
+                    "message.format": decision.body_format,
+                    "fleet.queue": self.settings.dead_letter_queue,
+                }
+            ),
+        )
+
+    def store_failed(self, error: BaseException | None) -> None:
+        self._store_errors.inc()
+        log.error(
+            "storing positions failed, retrying (messages stay unacknowledged): %s",
+            error,
+            extra=fields(**{"event.action": "store-failed", "event.outcome": "failure"}),
+        )
+
+    def written(self, kept: Kept, start_ns: int, end_ns: int) -> None:
+        """One database write served the whole batch: each message's trace shows it, as timed."""
+        size = len(kept)
+        with trace.use_span(kept[0][1]):  # the batch's exemplars point at its first message
+            self._batch_size.observe(size)
+            self._store_duration.observe((end_ns - start_ns) / 1e9)
+        name = f"insert {self.settings.mongodb_database}.positions"
+        for _, parent in kept:
+            self.tracer.start_span(
+                name,
+                context=trace.set_span_in_context(parent),
+                kind=SpanKind.CLIENT,
+                start_time=start_ns,
+                attributes={
+                    "db.system": "mongodb",
+                    "db.operation.name": "insert",
+                    "db.namespace": self.settings.mongodb_database,
+                    "db.collection.name": "positions",
+                    "fleet.batch.size": size,
+                },
+            ).end(end_time=end_ns)
+
+    def stored(self, kept: Kept, duplicates: set[str]) -> None:
+        """After the acknowledgement: the batch is stored for good."""
+        now = time.time()
+        debug = log.isEnabledFor(logging.DEBUG)
+        inserted = 0
+        for decision, span in kept:
+            position: StoredPosition = decision.outcome  # type: ignore[assignment]
+            duplicate = position.key in duplicates
+            inserted += not duplicate
+            self._last_seen[position.vehicle] = now
+            with trace.use_span(span):
+                published = decision.incoming.published_at
+                if published is not None:
+                    self._delay.observe(max(now - published, 0.0))
+                if debug:
+                    _log_stored(decision, position, duplicate)
+        self._stored.labels(result="inserted").inc(inserted)
+        self._stored.labels(result="duplicate").inc(len(kept) - inserted)
+        self._last_stored.set(now)
+        window = self.settings.active_window_seconds
+        self._active.set(sum(1 for seen in self._last_seen.values() if now - seen <= window))
+        with trace.use_span(kept[0][1]):
+            log.info(
+                "stored %d positions (%d already stored)",
+                inserted,
+                len(kept) - inserted,
+                extra=fields(
+                    **{
+                        "event.action": "positions-stored",
+                        "event.outcome": "success",
+                        "fleet.batch.size": len(kept),
+                    }
+                ),
+            )
+
+
+def _log_stored(decision: Decision, position: StoredPosition, duplicate: bool) -> None:
+    log.debug(
+        "position already stored" if duplicate else "position stored",
+        extra=fields(
+            **{
+                "event.action": "position-duplicate" if duplicate else "position-stored",
+                "event.outcome": "success",
+                "vehicle.name": position.vehicle,
+                "message.id": decision.incoming.message_id,
+                "message.format": decision.body_format,
+            }
+        ),
+    )
