@@ -130,9 +130,10 @@ def service_down_alert(service: str, port: int) -> Alert:
         for_="2m",
         severity=Severity.CRITICAL,
         summary=f"The {service} service is down.",
+        # ``absent(...)`` has no instance label: name the instance only when there is one.
         description=(
-            f"Prometheus has not scraped {service} for 2 minutes "
-            "(instance {{ $labels.instance }})."
+            f"Prometheus has not scraped {service} for 2 minutes"
+            "{{ with $labels.instance }} (instance {{ . }}){{ end }}."
         ),
         runbook=(
             f"1. Is the process running? Locally: `make status`; on Kubernetes: "

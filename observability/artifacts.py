@@ -1,0 +1,150 @@
+"""Every artifact ``dashboard-gen`` writes: which files each kind owns and how it renders them.
+
+``render_all(platform, config)`` is the whole output, path → text, deterministic. A new artifact
+kind (dashboards, Fluent Bit, Kibana) is one more ``ArtifactKind``: its renderer, the globs of
+the files it owns (``generate`` deletes owned files it no longer renders; ``check`` reports
+them), and the PromQL its files evaluate (for the closure checks and the inventory).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from observability.catalog.service import Platform
+from observability.config import Config
+from observability.render.alertmanager import PATH as ALERTMANAGER_PATH
+from observability.render.alertmanager import render_alertmanager
+from observability.render.kustomization import render_kustomization
+from observability.render.links import runbook_path
+from observability.render.prometheus_config import PATH as PROMETHEUS_PATH
+from observability.render.prometheus_config import render_prometheus_config
+from observability.render.prometheus_rule import prometheus_rule_path, render_prometheus_rule
+from observability.render.rule_file import render_rule_file
+from observability.render.runbook import absent_runbook, slo_runbook, symptom_runbook
+from observability.render.service_monitor import render_service_monitor, service_monitor_path
+from observability.render.slo_rules import absent_alert_name
+from observability.render.symptom_rules import rule_files
+from observability.render.usage import FieldUse, Query, rule_queries
+from observability.slo.model import slo_models
+from observability.testgen.slo_tests import generated_test_path, slo_test_file
+
+Files = dict[str, str]
+
+
+@dataclass(frozen=True)
+class ArtifactKind:
+    name: str
+    description: str
+    #: Globs (relative to the project root) of the files this kind generates and owns.
+    owns: tuple[str, ...]
+    render: Callable[[Platform, Config], Files]
+    queries: Callable[[Platform, Config], list[Query]] = field(default=lambda p, c: [])
+    #: The log fields its files read (none yet: Kibana and Fluent Bit come with part 2).
+    field_uses: Callable[[Platform, Config], list[FieldUse]] = field(default=lambda p, c: [])
+
+
+def _rules(platform: Platform, config: Config) -> Files:
+    return {f.path: render_rule_file(f) for f in rule_files(platform.services, config)}
+
+
+def _rule_queries(platform: Platform, config: Config) -> list[Query]:
+    return [q for f in rule_files(platform.services, config) for q in rule_queries(f)]
+
+
+def _rule_tests(platform: Platform, config: Config) -> Files:
+    by_service = {f.service: f for f in rule_files(platform.services, config)}
+    return {
+        generated_test_path(m): slo_test_file(by_service[m.service.name], m)
+        for m in slo_models(platform)
+    }
+
+
+def _runbooks(platform: Platform, config: Config) -> Files:
+    files = {}
+    for service in platform.services:
+        for alert in service.alerts:
+            files[runbook_path(alert.name)] = symptom_runbook(alert, service, config)
+    for model in slo_models(platform):
+        files[runbook_path(model.slo.alert_name)] = slo_runbook(model, config)
+        files[runbook_path(absent_alert_name(model))] = absent_runbook(model, config)
+    return files
+
+
+def _kubernetes(platform: Platform, config: Config) -> Files:
+    rules = rule_files(platform.services, config)
+    files = {prometheus_rule_path(f): render_prometheus_rule(f) for f in rules}
+    monitored = [s for s in platform.services if s.scraped]
+    files |= {service_monitor_path(s): render_service_monitor(s) for s in monitored}
+    owners = {f.service for f in rules} | {s.name for s in monitored}
+    services = [s for s in platform.services if s.name in owners]
+    files[KUSTOMIZATION] = render_kustomization(services, sorted(files))
+    return files
+
+
+KUSTOMIZATION = "k8s/monitoring/kustomization.yaml"
+
+ARTIFACT_KINDS: tuple[ArtifactKind, ...] = (
+    ArtifactKind(
+        "prometheus-rules",
+        "SLO recording rules, burn-rate, absent-data and symptom alerts, one file per service",
+        ("alerts/rules/*.yml",),
+        _rules,
+        _rule_queries,
+    ),
+    ArtifactKind(
+        "rule-tests",
+        "promtool unit tests of every SLO's alerts, one file per SLO",
+        ("alerts/tests/generated/*.yml",),
+        _rule_tests,
+    ),
+    ArtifactKind(
+        "runbooks", "one Markdown runbook per alert", ("alerts/runbooks/*.md",), _runbooks
+    ),
+    ArtifactKind(
+        "prometheus-config",
+        "the local Prometheus: scrape jobs, rule files, Alertmanager",
+        (PROMETHEUS_PATH,),
+        lambda p, c: {PROMETHEUS_PATH: render_prometheus_config(p)},
+    ),
+    ArtifactKind(
+        "alertmanager-config",
+        "routing by severity, grouping, inhibitions",
+        (ALERTMANAGER_PATH,),
+        lambda p, c: {ALERTMANAGER_PATH: render_alertmanager(p)},
+    ),
+    ArtifactKind(
+        "kubernetes-monitoring",
+        "PrometheusRule and ServiceMonitor objects, and their kustomization",
+        ("k8s/monitoring/*.yaml",),
+        _kubernetes,
+    ),
+)
+
+
+def render_all(platform: Platform, config: Config) -> Files:
+    """Every generated file, path (relative to the project root) → text, sorted by path."""
+    files: Files = {}
+    for kind in ARTIFACT_KINDS:
+        for path, text in kind.render(platform, config).items():
+            if path in files:
+                raise ValueError(f"{path} is rendered twice (second time by {kind.name})")
+            files[path] = text
+    return dict(sorted(files.items()))
+
+
+def all_queries(platform: Platform, config: Config) -> list[Query]:
+    return [q for kind in ARTIFACT_KINDS for q in kind.queries(platform, config)]
+
+
+def all_field_uses(platform: Platform, config: Config) -> list[FieldUse]:
+    return [u for kind in ARTIFACT_KINDS for u in kind.field_uses(platform, config)]
+
+
+def owned_globs() -> tuple[str, ...]:
+    return tuple(g for kind in ARTIFACT_KINDS for g in kind.owns)
+
+
+def is_owned(path: str) -> bool:
+    return any(fnmatch.fnmatchcase(path, g) for g in owned_globs())

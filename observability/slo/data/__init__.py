@@ -1,0 +1,1 @@
+"""Alert-window tables (Sloth AlertWindows YAML), read with importlib.resources."""
