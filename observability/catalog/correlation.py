@@ -16,3 +16,13 @@ SERVICE_FIELD = "service.name"
 SERVICE_LABEL = "job"
 #: The label telling environments apart (``local``, ``dev``, ``aws``), added at scrape time.
 ENVIRONMENT_LABEL = "env"
+
+#: Where logs and spans land in Elasticsearch (locally through the OpenTelemetry Collector,
+#: on Kubernetes through Fluent Bit): index names start with these, so ``<prefix>*`` finds them.
+LOG_INDEX_PREFIX = "fleet-logs"
+TRACE_INDEX_PREFIX = "fleet-traces"
+#: Ids of the Kibana data view over the logs and of the Grafana data sources, so links resolve.
+KIBANA_LOG_DATA_VIEW_ID = "fleet-logs"
+GRAFANA_PROMETHEUS_UID = "prometheus"
+GRAFANA_LOGS_UID = "fleet-logs"
+GRAFANA_TRACES_UID = "jaeger"
