@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -16,24 +15,9 @@ from services.position_tracker.messages import RejectReason, jms_map_json_body
 from tests.support.broker import StompClient
 from tests.support.fleet import TrackerNames, running_tracker
 from tests.support.polling import eventually
+from tests.support.sphere import bearing_deg, haversine_m
 
 pytestmark = pytest.mark.stack
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance on a sphere, written independently of the tracker's geodesic code."""
-    r = 6_371_008.8
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
-
-
-def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
-    x = math.sin(dl) * math.cos(p2)
-    y = math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl)
-    return math.degrees(math.atan2(x, y)) % 360
 
 
 def body(vehicle: str, lat: float, lng: float, at: datetime) -> str:
