@@ -24,11 +24,12 @@ def gateway(isolation, run_id):
     names = TrackerNames.unique(isolation, "e2e")
     with running_tracker(names, run_id) as tracker:
         sim_env = {"POSITION_QUEUE": names.queue, "SIMULATOR_VEHICLES": "2", "SIMULATOR_RATE": "2"}
-        with running("services.position_simulator", "position-simulator", sim_env, run_id):
-            with running(
-                "services.api_gateway", "api-gateway", {"TRACKER_URL": tracker.url}, run_id
-            ) as gw:
-                yield gw
+        gw_env = {"TRACKER_URL": tracker.url}
+        with (
+            running("services.position_simulator", "position-simulator", sim_env, run_id),
+            running("services.api_gateway", "api-gateway", gw_env, run_id) as gw,
+        ):
+            yield gw
 
 
 def test_published_positions_come_out_of_the_api_with_speed_and_heading(gateway):
