@@ -3,6 +3,7 @@ without error, and Alertmanager runs the generated routing."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from observability.render.symptom_rules import rule_files
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.stack
 
@@ -69,3 +71,20 @@ def test_alertmanager_runs_the_generated_routing(stack):
     config = yaml.safe_load(status["config"]["original"])
     assert [r["name"] for r in config["receivers"]] == ["pager", "tickets", "null"]
     assert len(config["inhibit_rules"]) == 2
+
+
+def test_prometheus_scrapes_every_service_of_the_platform(stack, repo_platform):
+    """With the whole platform up (``make up``), every scraped service answers: ``up == 1``."""
+    if not os.environ.get("FLEET_STACK_SKIP_UP"):
+        stack.ensure_up()  # the fleet services too, not only the infrastructure
+    jobs = sorted(s.name for s in repo_platform.services if s.scraped)
+
+    def all_up() -> dict[str, float]:
+        result = httpx.get(
+            f"{stack.PROMETHEUS_URL}/api/v1/query", params={"query": 'up{env="local"}'}, timeout=10
+        ).json()["data"]["result"]
+        values = {r["metric"]["job"]: float(r["value"][1]) for r in result}
+        assert all(values.get(job) == 1.0 for job in jobs), values
+        return values
+
+    eventually(all_up, timeout=60, interval=2)
