@@ -41,9 +41,9 @@ def telemetry_enabled() -> bool:
     return os.environ.get("FLEET_TELEMETRY", "on").lower() not in {"off", "0", "false"}
 
 
-def current_exemplar() -> dict[str, str] | None:
-    """The exemplar for the active span: its trace id, when the span is sampled."""
-    ctx = trace.get_current_span().get_span_context()
+def current_exemplar(span: trace.Span | None = None) -> dict[str, str] | None:
+    """The exemplar for ``span`` (default: the active span): its trace id, when it is sampled."""
+    ctx = (span or trace.get_current_span()).get_span_context()
     if not ctx.is_valid or not ctx.trace_flags.sampled:
         return None
     return {TRACE_ID_EXEMPLAR_LABEL: format(ctx.trace_id, "032x")}
@@ -56,8 +56,8 @@ class Instrument:
         self.metric = metric
         self._backend = backend
         self._enabled = enabled
-        self._exemplar: Callable[[], dict[str, str] | None] = (
-            current_exemplar if metric.exemplars else (lambda: None)
+        self._exemplar: Callable[[trace.Span | None], dict[str, str] | None] = (
+            current_exemplar if metric.exemplars else (lambda _span: None)
         )
 
     def labels(self, **values: str) -> Instrument:
@@ -76,17 +76,19 @@ class Instrument:
                 )
         return Instrument(self.metric, self._backend.labels(**values), self._enabled)  # type: ignore[attr-defined]
 
-    def inc(self, amount: float = 1.0) -> None:
+    def inc(self, amount: float = 1.0, span: trace.Span | None = None) -> None:
+        """Add ``amount``; the exemplar names ``span``'s trace (default: the active span's)."""
         if not self._enabled:
             return
         if self.metric.kind is MetricKind.COUNTER:
-            self._backend.inc(amount, exemplar=self._exemplar())  # type: ignore[attr-defined]
+            self._backend.inc(amount, exemplar=self._exemplar(span))  # type: ignore[attr-defined]
         else:
             self._backend.inc(amount)  # type: ignore[attr-defined]
 
-    def observe(self, value: float) -> None:
+    def observe(self, value: float, span: trace.Span | None = None) -> None:
+        """Record ``value``; the exemplar names ``span``'s trace (default: the active span's)."""
         if self._enabled:
-            self._backend.observe(value, exemplar=self._exemplar())  # type: ignore[attr-defined]
+            self._backend.observe(value, exemplar=self._exemplar(span))  # type: ignore[attr-defined]
 
     def set(self, value: float) -> None:
         if self._enabled:

@@ -40,6 +40,12 @@ class IngestTelemetry:
         self._active = m.gauge(t.ACTIVE_VEHICLES)
         self._last_stored = m.gauge(t.LAST_STORED_TIMESTAMP)
         self._last_seen: dict[str, float] = {}
+        self._write_attributes = {
+            "db.system": "mongodb",
+            "db.operation.name": "insert",
+            "db.namespace": settings.mongodb_database,
+            "db.collection.name": "positions",
+        }
 
     def restored(self, newest_stored_at: float) -> None:
         """Freshness survives a restart: the newest stored position is as old as it is."""
@@ -97,23 +103,18 @@ class IngestTelemetry:
     def written(self, kept: Kept, start_ns: int, end_ns: int) -> None:
         """One database write served the whole batch: each message's trace shows it, as timed."""
         size = len(kept)
-        with trace.use_span(kept[0][1]):  # the batch's exemplars point at its first message
-            self._batch_size.observe(size)
-            self._store_duration.observe((end_ns - start_ns) / 1e9)
+        first = kept[0][1]  # the batch's exemplars point at its first message
+        self._batch_size.observe(size, span=first)
+        self._store_duration.observe((end_ns - start_ns) / 1e9, span=first)
         name = f"insert {self.settings.mongodb_database}.positions"
+        attributes = {**self._write_attributes, "fleet.batch.size": size}
         for _, parent in kept:
             self.tracer.start_span(
                 name,
                 context=trace.set_span_in_context(parent),
                 kind=SpanKind.CLIENT,
                 start_time=start_ns,
-                attributes={
-                    "db.system": "mongodb",
-                    "db.operation.name": "insert",
-                    "db.namespace": self.settings.mongodb_database,
-                    "db.collection.name": "positions",
-                    "fleet.batch.size": size,
-                },
+                attributes=attributes,
             ).end(end_time=end_ns)
 
     def stored(self, kept: Kept, duplicates: set[str]) -> None:
@@ -126,11 +127,11 @@ class IngestTelemetry:
             duplicate = position.key in duplicates
             inserted += not duplicate
             self._last_seen[position.vehicle] = now
-            with trace.use_span(span):
-                published = decision.incoming.published_at
-                if published is not None:
-                    self._delay.observe(max(now - published, 0.0))
-                if debug:
+            published = decision.incoming.published_at
+            if published is not None:
+                self._delay.observe(max(now - published, 0.0), span=span)
+            if debug:
+                with trace.use_span(span):
                     _log_stored(decision, position, duplicate)
         self._stored.labels(result="inserted").inc(inserted)
         self._stored.labels(result="duplicate").inc(len(kept) - inserted)
