@@ -101,21 +101,20 @@ class IngestTelemetry:
         )
 
     def written(self, kept: Kept, start_ns: int, end_ns: int) -> None:
-        """One database write served the whole batch: each message's trace shows it, as timed."""
+        """One database write stored the whole batch: one span, as OpenTelemetry's messaging
+        conventions model batches — a child of the first message's span, linked to the others."""
         size = len(kept)
-        first = kept[0][1]  # the batch's exemplars point at its first message
+        first = kept[0][1]  # the batch's exemplars point at its first message too
         self._batch_size.observe(size, span=first)
         self._store_duration.observe((end_ns - start_ns) / 1e9, span=first)
-        name = f"insert {self.settings.mongodb_database}.positions"
-        attributes = {**self._write_attributes, "fleet.batch.size": size}
-        for _, parent in kept:
-            self.tracer.start_span(
-                name,
-                context=trace.set_span_in_context(parent),
-                kind=SpanKind.CLIENT,
-                start_time=start_ns,
-                attributes=attributes,
-            ).end(end_time=end_ns)
+        self.tracer.start_span(
+            f"insert {self.settings.mongodb_database}.positions",
+            context=trace.set_span_in_context(first),
+            kind=SpanKind.CLIENT,
+            start_time=start_ns,
+            attributes={**self._write_attributes, "fleet.batch.size": size},
+            links=[trace.Link(span.get_span_context()) for _, span in kept[1:]],
+        ).end(end_time=end_ns)
 
     def stored(self, kept: Kept, duplicates: set[str]) -> None:
         """After the acknowledgement: the batch is stored for good."""
