@@ -1,4 +1,8 @@
-"""nginx (Debian `nginx-light`) with the web app's own config and prefix, port 8080."""
+"""nginx (Debian `nginx-light`) with the web app's own config and prefix, port 8080.
+
+The config is the web app's (`services/webapp/nginx_config.py`, the same template the image
+renders); Leaflet comes from the npm registry (`npm ci` in `services/webapp`, cached).
+"""
 
 from __future__ import annotations
 
@@ -6,35 +10,13 @@ from pathlib import Path
 
 from services.stack import system
 from services.stack.components.base import Component, Context, Program
+from services.stack.errors import StackError
 from services.stack.health import Health, http_ok
 from services.stack.ports import HOST, configured_port
-from services.stack.templates import render, write_if_changed
+from services.stack.templates import write_if_changed
+from services.webapp import nginx_config, vendor
 
-TEMPLATE = Path("services/webapp/nginx/nginx.conf.template")
-STATIC_ROOT = Path("services/webapp/static")
-MIME_TYPES = Path("/etc/nginx/mime.types")
 WORKER_USER = "nobody"  # nginx's workers when its master runs as root
-
-
-def render_nginx_conf(
-    template: str,
-    *,
-    listen: str,
-    static_root: Path,
-    api_upstream: str,
-    prefix: Path,
-    pid_file: Path,
-) -> str:
-    """The web app's nginx config for one place on disk (the web app may replace this)."""
-    return render(
-        template,
-        listen=listen,
-        static_root=static_root,
-        api_upstream=api_upstream,
-        temp_dir=prefix / "temp",
-        pid_file=pid_file,
-        mime_types=MIME_TYPES,
-    )
 
 
 class Nginx(Component):
@@ -48,6 +30,11 @@ class Nginx(Component):
     def install(self, ctx: Context) -> None:
         if not Path("/usr/sbin/nginx").exists():
             system.apt_install(["nginx-light"], self.name)
+        npm = system.ensure_command("npm", "npm", self.name)
+        try:
+            vendor.ensure_node_modules(npm, ctx.paths.cache / "npm")
+        except vendor.VendorError as exc:
+            raise StackError(f"{self.name}: {exc}") from exc
 
     def prefix(self, ctx: Context) -> Path:
         return ctx.paths.data_dir(self.name)
@@ -59,17 +46,22 @@ class Nginx(Component):
         prefix = self.prefix(ctx)
         for folder in (prefix / "temp", prefix / "logs", ctx.paths.conf_dir(self.name)):
             folder.mkdir(parents=True, exist_ok=True)
-        text = render_nginx_conf(
-            (ctx.repo / TEMPLATE).read_text(),
-            listen=f"{HOST}:{self.ports()['http']}",
-            static_root=ctx.repo / STATIC_ROOT,
-            api_upstream=f"{HOST}:{configured_port('api-gateway', 8000)}",
-            prefix=prefix,
-            pid_file=ctx.paths.run / "nginx.pid",
-        )
+        try:
+            text = nginx_config.render_nginx_conf(
+                nginx_config.TEMPLATE.read_text(),
+                listen=f"{HOST}:{self.ports()['http']}",
+                api_upstream=f"{HOST}:{configured_port('api-gateway', 8000)}",
+                temp_dir=prefix / "temp",
+                pid_file=ctx.paths.run / "nginx.pid",
+                tile_url=nginx_config.tile_url_from_env(),
+            )
+        except ValueError as exc:  # a stale access-log block or a bad WEBAPP_TILE_URL
+            raise StackError(f"{self.name}: {exc}") from exc
         write_if_changed(self.conf_file(ctx), text)
         if system.is_root() and system.user_exists(WORKER_USER):
-            system.check_reachable_by(ctx.repo / STATIC_ROOT, WORKER_USER, self.name)
+            for folder in (nginx_config.STATIC_ROOT, nginx_config.LEAFLET_DIST):
+                if folder.exists():
+                    system.check_reachable_by(folder, WORKER_USER, self.name)
 
     def program(self, ctx: Context) -> Program:
         return Program(
