@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from services.position_simulator.replay import Emission, VehicleReplay, fleet_replays
@@ -41,6 +41,12 @@ def top_speed_kmh(tracks: Iterable[Track]) -> float:
     return fastest
 
 
+#: Seeded replays are anchored here rather than at start-up, so where a vehicle is depends on the
+#: wall clock only: a restarted simulator carries on where it was (same points, same timestamps)
+#: instead of sending every vehicle back to its first point.
+REPLAY_EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+
+
 def start_phase(seed: int, vehicle: str) -> float:
     """Where in its loop a vehicle starts, as a fraction in [0, 1): reproducible per seed."""
     return random.Random(f"phase:{seed}:{vehicle}").random()
@@ -57,9 +63,9 @@ def build_replays(
 ) -> tuple[dict[str, VehicleReplay], dict[str, int]]:
     """Ticked replays whose first emission is due at ``now``, and each vehicle's first index.
 
-    Without a seed every vehicle starts at its track's first point. With one, each starts at a
-    reproducible point of its loop: its replay is anchored that far in the past, so timestamps
-    stay a pure function of (start, vehicle, index).
+    Without a seed every vehicle starts at its track's first point. With one, each vehicle's loop
+    is anchored at ``REPLAY_EPOCH`` shifted by a reproducible phase: where it is (and every
+    timestamp) is a pure function of (seed, vehicle, wall clock), so a restart resumes the replay.
     """
     tracks = list(tracks)
     common = {"rate_hz": rate_hz, "speedup": speedup, "skip_probability": skip_probability}
@@ -71,7 +77,7 @@ def build_replays(
     now_ms = now - timedelta(microseconds=now.microsecond % 1000)  # replays count whole ms
     for track in tracks:
         loop_s = replays[track.vehicle].loop_wallclock_s
-        anchor = now - timedelta(seconds=start_phase(seed, track.vehicle) * loop_s)
+        anchor = REPLAY_EPOCH - timedelta(seconds=start_phase(seed, track.vehicle) * loop_s)
         replay = VehicleReplay(track, start=anchor, seed=seed, **common)
         shifted[track.vehicle] = replay
         first[track.vehicle] = replay.first_index_due_after(now_ms - _MS)

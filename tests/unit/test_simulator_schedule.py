@@ -85,6 +85,17 @@ def test_a_seed_staggers_the_start_reproducibly():
         assert NOW_MS <= emission.due < NOW_MS + timedelta(milliseconds=500)
 
 
+def test_a_seeded_replay_depends_on_the_clock_only_so_a_restart_resumes_it():
+    later = NOW + timedelta(minutes=7)
+    before_restart = build_replays(FLEET, now=NOW, rate_hz=2.0, speedup=1.0, seed=7)[0]
+    after_restart, first = build_replays(FLEET, now=later, rate_hz=2.0, speedup=1.0, seed=7)
+    for vehicle, replay in after_restart.items():
+        resumed = replay.emission(first[vehicle])
+        same = before_restart[vehicle].emission(first[vehicle])
+        assert (resumed.due, resumed.point) == (same.due, same.point)
+        assert later <= resumed.due < later + timedelta(milliseconds=500)
+
+
 def test_a_long_backlog_is_skipped_to_the_given_moment():
     sched = schedule(rate_hz=10.0)
     later = NOW_MS + timedelta(seconds=3)

@@ -20,11 +20,14 @@ class FleetService(Component):
     infrastructure = False
     start_timeout = 60.0
 
-    def __init__(self, name: str, package: str, port: int) -> None:
+    def __init__(
+        self, name: str, package: str, port: int, environment: dict[str, str] | None = None
+    ) -> None:
         self.name = name
         self.title = name
         self.package = package
         self.default_port = port
+        self.environment = environment or {}
 
     def ports(self) -> dict[str, int]:
         return {"http": configured_port(self.name, self.default_port)}
@@ -45,6 +48,7 @@ class FleetService(Component):
                 "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{configured_port('otelcol', 4318)}",
                 "OTEL_SERVICE_NAME": self.name,
                 "PYTHONUNBUFFERED": "1",
+                **self.environment,
             },
             directory=ctx.repo,
             startsecs=1,
@@ -66,5 +70,6 @@ def fleet_services() -> list[Component]:
     return [
         FleetService("position-tracker", "position_tracker", 8001),
         FleetService("api-gateway", "api_gateway", 8000),
-        FleetService("position-simulator", "position_simulator", 8002),
+        # Seeded: the replay follows the wall clock, so a restart carries on where it was.
+        FleetService("position-simulator", "position_simulator", 8002, {"SIMULATOR_SEED": "1"}),
     ]
