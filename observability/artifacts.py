@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 
 from observability.catalog.service import Platform
 from observability.config import Config
+from observability.logs.artifacts import LOG_ARTIFACTS
 from observability.render.alertmanager import PATH as ALERTMANAGER_PATH
 from observability.render.alertmanager import render_alertmanager
+from observability.render.grafana import files as grafana
+from observability.render.grafana.provisioning import DATASOURCES_CONFIGMAP, k8s_datasources
 from observability.render.kustomization import render_kustomization
 from observability.render.links import runbook_path
 from observability.render.prometheus_config import PATH as PROMETHEUS_PATH
@@ -77,6 +80,9 @@ def _kubernetes(platform: Platform, config: Config) -> Files:
     files = {prometheus_rule_path(f): render_prometheus_rule(f) for f in rules}
     monitored = [s for s in platform.services if s.scraped]
     files |= {service_monitor_path(s): render_service_monitor(s) for s in monitored}
+    files |= grafana.dashboard_configmaps(platform, config) | {
+        DATASOURCES_CONFIGMAP: k8s_datasources(config)
+    }
     owners = {f.service for f in rules} | {s.name for s in monitored}
     services = [s for s in platform.services if s.name in owners]
     files[KUSTOMIZATION] = render_kustomization(services, sorted(files))
@@ -84,6 +90,15 @@ def _kubernetes(platform: Platform, config: Config) -> Files:
 
 
 KUSTOMIZATION = "k8s/monitoring/kustomization.yaml"
+#: The dashboards' ConfigMaps and the data-source ConfigMap are rendered by ``_kubernetes``.
+GRAFANA_DASHBOARDS = ArtifactKind(
+    "grafana-dashboards",
+    "correlated Grafana dashboards (JSON) and their provisioning (data sources, provider)",
+    grafana.OWNS,
+    grafana.render_files,
+    grafana.dashboard_queries,
+    grafana.dashboard_field_uses,
+)
 
 ARTIFACT_KINDS: tuple[ArtifactKind, ...] = (
     ArtifactKind(
@@ -120,6 +135,8 @@ ARTIFACT_KINDS: tuple[ArtifactKind, ...] = (
         ("k8s/monitoring/*.yaml",),
         _kubernetes,
     ),
+    GRAFANA_DASHBOARDS,
+    *(ArtifactKind(*spec) for spec in LOG_ARTIFACTS),
 )
 
 

@@ -28,6 +28,16 @@ class Config:
     runbook_url: str = (
         "https://github.com/fleetman-observable/fleetman-observable/blob/main/alerts/runbooks"
     )
+    #: Where Grafana's data sources point: locally (``dashboards/provisioning``, the preview)...
+    prometheus_url: str = "http://127.0.0.1:9090"
+    elasticsearch_url: str = "http://127.0.0.1:9200"
+    jaeger_url: str = "http://127.0.0.1:16686"
+    #: ...and in the clusters (the data-source ConfigMap in ``k8s/monitoring``).
+    k8s_prometheus_url: str = "http://kube-prometheus-stack-prometheus.monitoring:9090"
+    k8s_elasticsearch_url: str = "http://elasticsearch-logging.logging:9200"
+    k8s_jaeger_url: str = "http://jaeger.default:16686"
+    #: Prometheus's scrape interval (Grafana's ``timeInterval``: the floor of ``$__interval``).
+    scrape_interval: str = "15s"
 
 
 def load_config(pyproject: Path | None = None) -> Config:

@@ -117,7 +117,11 @@ HTTP_LOG_FIELDS = (
     LogField("client.address", K, "Client address."),
 )
 
-BASE_LOG_SCHEMA = LogSchema(BASE_LOG_FIELDS)
+#: The ``@timestamp`` the JSON formatter writes (``2025-10-30T15:35:58.123Z``), in the
+#: strptime dialect Fluent Bit and the collector's ``strptime`` layout share (``%L``: milliseconds).
+JSON_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%L%z"
+
+BASE_LOG_SCHEMA = LogSchema(BASE_LOG_FIELDS, time_format=JSON_TIME_FORMAT)
 HTTP_SERVICE_LOG_SCHEMA = BASE_LOG_SCHEMA.extended(*HTTP_LOG_FIELDS)
 
 

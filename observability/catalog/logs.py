@@ -54,7 +54,8 @@ class LogSchema:
     #: For ``regex`` schemas: the Onigmo/Python pattern with one named group per field, where a
     #: field ``a.b`` is captured by the group ``a_b``.
     pattern: str = ""
-    #: For ``regex`` schemas: the strptime-style format of the time field.
+    #: The strptime-style format of the time field (``TIME_FIELD``), which the parsers turn into
+    #: the event's time (Fluent Bit's ``Time_Format``, the collector's ``strptime`` layout).
     time_format: str = ""
 
     def field(self, name: str) -> LogField:
@@ -70,6 +71,10 @@ class LogSchema:
     def extended(self, *more: LogField) -> LogSchema:
         """This schema plus more fields (a service adds its domain fields to the common ones)."""
         return LogSchema(self.fields + more, self.format, self.pattern, self.time_format)
+
+
+#: The field holding the event's time: the parsers take the record's time from it.
+TIME_FIELD = "@timestamp"
 
 
 def group_name(field_name: str) -> str:

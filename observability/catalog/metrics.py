@@ -57,6 +57,8 @@ class Metric:
     exemplars: bool = False
     #: Emitted by a library rather than by our code (e.g. prometheus-client's process collector).
     emitted_by: str = "service code"
+    #: Shown on the fleet overview dashboard, summed by these labels (None: not shown there).
+    overview: tuple[str, ...] | None = None
     source: SourceRef = field(default_factory=caller_source, compare=False, repr=False)
 
     @property

@@ -6,11 +6,18 @@ from collections.abc import Iterable
 
 from observability.checks import (
     alert_style,
+    dashboard_coverage,
+    dashboard_lint,
     drift,
+    grafana_schema,
     label_closure,
+    log_field_closure,
+    log_field_types,
+    log_query_syntax,
     metric_closure,
     promql_syntax,
     test_coverage,
+    trace_id_name,
 )
 from observability.checks.base import Check, Context
 from observability.diagnostics import Problem
@@ -22,10 +29,18 @@ CHECKS: tuple[Check, ...] = (
     alert_style.CHECK,
     test_coverage.CHECK,
     drift.CHECK,
+    dashboard_lint.CHECK,
+    dashboard_coverage.CHECK,
+    grafana_schema.CHECK,
+    log_field_closure.CHECK,
+    log_field_types.CHECK,
+    log_query_syntax.CHECK,
+    trace_id_name.CHECK,
 )
 #: What ``dashboard-gen check`` proves: the committed artifacts are current, and everything they
 #: reference still exists in the code.
 AGREEMENT = ("artifacts/drift", "promql/syntax", "promql/metric-closure", "promql/label-closure")
+AGREEMENT += ("logs/field-closure", "logs/field-types", "logs/query-syntax", "logs/trace-id-name")
 
 
 def check_named(name: str) -> Check:

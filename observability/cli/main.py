@@ -15,6 +15,7 @@ from observability.checks.registry import AGREEMENT, CHECKS, run_checks
 from observability.cli.inventory import log_field_inventory, metric_inventory, render_text
 from observability.cli.load import load
 from observability.cli.output import FORMATS, failing, show
+from observability.cli.preview import preview
 from observability.cli.write import write_artifacts
 from observability.config import ConfigError
 from observability.diagnostics import CatalogError
@@ -120,6 +121,9 @@ def artifacts() -> None:
     """The artifact kinds and the files each one owns."""
     for kind in ARTIFACT_KINDS:
         click.echo(f"{kind.name:24} {', '.join(kind.owns)}\n{'':24} {kind.description}")
+
+
+cli.add_command(preview)
 
 
 def main() -> None:

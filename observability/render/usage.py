@@ -36,6 +36,8 @@ class FieldUse:
     origin: Origin
     artifact: str
     user: str
+    #: The services whose records it reads (empty: any service's); each must emit the field.
+    services: tuple[str, ...] = ()
 
 
 def rule_queries(rule_file: RuleFile) -> list[Query]:

@@ -85,8 +85,8 @@ class IngestTelemetry:
                     "event.action": "position-dead-lettered",
                     "event.outcome": "failure",
                     "event.reason": rejection.reason.value,
-                    "message.id": decision.incoming.message_id,
-                    "message.format": decision.body_format,
+                    "messaging.message.id": decision.incoming.message_id,
+                    "fleet.message.format": decision.body_format,
                     "fleet.queue": self.settings.dead_letter_queue,
                 }
             ),
@@ -160,8 +160,8 @@ def _log_stored(decision: Decision, position: StoredPosition, duplicate: bool) -
                 "event.action": "position-duplicate" if duplicate else "position-stored",
                 "event.outcome": "success",
                 "vehicle.name": position.vehicle,
-                "message.id": decision.incoming.message_id,
-                "message.format": decision.body_format,
+                "messaging.message.id": decision.incoming.message_id,
+                "fleet.message.format": decision.body_format,
             }
         ),
     )

@@ -61,6 +61,7 @@ POSITIONS_STORED = Metric(
         Label("result", "inserted, or duplicate of a stored position.", ("inserted", "duplicate")),
     ),
     exemplars=True,
+    overview=(),
 )
 POSITIONS_DEAD_LETTERED = Metric(
     name="fleet_tracker_positions_dead_lettered_total",
@@ -68,6 +69,7 @@ POSITIONS_DEAD_LETTERED = Metric(
     help="Position messages refused and sent to the dead-letter queue, by reason.",
     labels=(Label("reason", "Why the message was refused.", tuple(r.value for r in RejectReason)),),
     exemplars=True,
+    overview=("reason",),
 )
 STORE_ERRORS = Metric(
     name="fleet_tracker_store_errors_total",
@@ -89,6 +91,7 @@ PUBLISH_TO_STORE_DELAY = Metric(
     help="Time from the broker accepting a position to the tracker storing it.",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
     exemplars=True,
+    overview=(),
 )
 BATCH_SIZE = Metric(
     name="fleet_tracker_write_batch_positions",
@@ -100,6 +103,7 @@ ACTIVE_VEHICLES = Metric(
     name="fleet_tracker_active_vehicles",
     kind=MetricKind.GAUGE,
     help="Vehicles that reported a position in the last five minutes.",
+    overview=(),
 )
 LAST_STORED_TIMESTAMP = Metric(
     name="fleet_tracker_last_stored_position_timestamp_seconds",
@@ -116,8 +120,8 @@ QUEUE_MESSAGES = Metric(
 
 LOG_SCHEMA = HTTP_SERVICE_LOG_SCHEMA.extended(
     LogField("vehicle.name", FieldType.KEYWORD, "Vehicle the record is about."),
-    LogField("message.format", FieldType.KEYWORD, "Shape of a position message body."),
-    LogField("message.id", FieldType.KEYWORD, "Broker message id."),
+    LogField("fleet.message.format", FieldType.KEYWORD, "Shape of a position message body."),
+    LogField("messaging.message.id", FieldType.KEYWORD, "Broker message id."),
     LogField("fleet.batch.size", FieldType.LONG, "Positions in a batched write."),
     LogField("fleet.queue", FieldType.KEYWORD, "Broker queue name."),
 )

@@ -61,6 +61,7 @@ _APT_TOOLS = {
     "nginx": "nginx-light",
     "chromium": "chromium",
     "chromedriver": "chromium-driver",
+    "ruby": "ruby",  # Onigmo, Fluent Bit's regex engine, for the parser proof tests
 }
 
 
@@ -98,7 +99,7 @@ def ensure_tool(name: str, paths: StackPaths | None = None) -> Path:
 
     Go tools built into `.stack/cache/bin`: ferretdb, pint, kubeconform, builder, otelcol-fleet.
     Debian tools: promtool, amtool, prometheus, prometheus-alertmanager, nginx, chromium,
-    chromedriver.
+    chromedriver, ruby.
     """
     paths = paths or stack_paths()
     if name in GO_TOOLS:
