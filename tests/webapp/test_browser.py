@@ -163,9 +163,14 @@ def test_clicking_a_vehicle_flies_to_it_and_draws_its_red_trail(fleet, browser):
     expect(trail).to_have_attribute("stroke", "red", timeout=10_000)
     expect(trail).to_have_attribute("data-vehicle", name)
     eventually(lambda: _at_least(_trail_points(page), 5), timeout=10)
-    # Leaflet drops points on a straight stretch when drawing: the line is long, not busy
-    length = trail.evaluate("(path) => path.getTotalLength()")
-    assert length > 5, f"the red line is {length} px long"
+    # Leaflet drops points on a straight stretch when drawing: the line is long, not busy. It
+    # may still be flying there, or the vehicle may have just left a stop: give it a moment.
+    def drawn() -> float:
+        length = trail.evaluate("(path) => path.getTotalLength()")
+        assert length > 5, f"the red line is {length} px long"
+        return length
+
+    eventually(drawn, timeout=20)
     expect(button).to_have_attribute("aria-pressed", "true")
     expect(page.locator(f'#vehicle-rows tr[data-vehicle="{name}"]')).to_have_class(
         re.compile("is-selected")
