@@ -14,10 +14,11 @@ from services.common.app import create_service_app
 from services.common.version import VERSION
 from services.position_tracker.api import create_router
 from services.position_tracker.consumer import PositionConsumer
+from services.position_tracker.queue_stats import QueueStats
 from services.position_tracker.retention import RetentionJob
 from services.position_tracker.settings import TrackerSettings
 from services.position_tracker.store import PositionStore
-from services.position_tracker.telemetry import CATALOG
+from services.position_tracker.telemetry import CATALOG, QUEUE_MESSAGES
 
 DESCRIPTION = (
     "Consumes vehicle positions from ActiveMQ, computes speed and heading, stores every position "
@@ -35,15 +36,18 @@ def create_app(
     store = PositionStore(settings.mongodb_url, settings.mongodb_database)
     consumer = PositionConsumer(settings, store, telemetry)
     retention = RetentionJob(store, settings.retention_hours)
+    queue_stats = QueueStats(settings, telemetry.metrics.gauge(QUEUE_MESSAGES))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         store.ensure_indexes()
         consumer.start()
         retention.start()
+        queue_stats.start()
         try:
             yield
         finally:
+            queue_stats.stop()
             retention.stop()
             consumer.stop()
             store.close()

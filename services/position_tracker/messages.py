@@ -144,6 +144,15 @@ def _decode(body: str | bytes) -> tuple[dict[str, Any], BodyFormat]:
     return data, BodyFormat.JSON
 
 
+def map_message_fields(body: str) -> dict[str, Any] | None:
+    """The entries of a MapMessage delivered as jms-map-json, or None when it is not one."""
+    try:
+        data = json.loads(body)
+        return _jms_map_to_dict(data) if isinstance(data, dict) and set(data) == {"map"} else None
+    except (json.JSONDecodeError, RecursionError, _Reject):
+        return None
+
+
 def _jms_map_to_dict(data: Mapping[str, Any]) -> dict[str, Any]:
     """Flatten ActiveMQ's jms-map-json rendering of a MapMessage into a plain dict."""
     container = data.get("map")

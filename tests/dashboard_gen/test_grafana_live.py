@@ -23,10 +23,6 @@ GATEWAY = "http://127.0.0.1:8000"
 #: (dashboard uid, panel title) → why it may be empty on a healthy stack.
 MAY_BE_EMPTY = {
     ("fleet-overview", "Firing alerts"): "no alert fires on a healthy stack",
-    ("fleet-position-tracker", "Broker queue messages"): (
-        "KNOWN GAP, not a dashboard fault: the tracker declares fleet_broker_queue_messages "
-        "but no code sets it (settings.queue_stats_interval_seconds is read nowhere)"
-    ),
 }
 DEADLINE = 120
 

@@ -214,3 +214,16 @@ def broker():
     client = StompClient()
     yield client
     client.close()
+
+
+def test_the_queues_backlog_is_reported_from_the_brokers_statistics(names, run_id, broker):
+    with running_tracker(names, run_id, QUEUE_STATS_INTERVAL_SECONDS="0.5") as tracker:
+        broker.send(names.queue, "{not json")  # stays in the dead-letter queue: nobody reads it
+
+        def reported() -> str:
+            metrics = httpx.get(f"{tracker.url}/metrics").text
+            assert 'fleet_broker_queue_messages{queue="dead_letter"} 1.0' in metrics
+            assert 'fleet_broker_queue_messages{queue="positions"} 0.0' in metrics
+            return metrics
+
+        eventually(reported, timeout=20)

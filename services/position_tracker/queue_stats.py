@@ -1,0 +1,70 @@
+"""Reports how many messages wait in the position queue and the dead-letter queue.
+
+ActiveMQ's statistics plugin answers a message sent to ``ActiveMQ.Statistics.Destination.<queue>``
+with a MapMessage of that queue's counters, sent to the request's ``reply-to``; the tracker asks
+every ``queue_stats_interval_seconds`` on a connection of its own and sets
+``fleet_broker_queue_messages{queue=positions|dead_letter}`` from the ``size`` entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import stomp
+from stomp.utils import Frame
+
+from observability.runtime.metrics import Instrument
+from services.common.broker import BrokerConnection, BrokerUnavailable, queue_destination
+from services.position_tracker.messages import map_message_fields
+from services.position_tracker.settings import TrackerSettings
+
+log = logging.getLogger("position_tracker.queue_stats")
+
+REPLY_TO = "/temp-queue/fleet-queue-stats"
+STATISTICS = "ActiveMQ.Statistics.Destination."
+
+
+class QueueStats:
+    def __init__(self, settings: TrackerSettings, gauge: Instrument) -> None:
+        self.settings = settings
+        self.gauge = gauge
+        self.roles = {
+            settings.position_queue: "positions",
+            settings.dead_letter_queue: "dead_letter",
+        }
+        self.broker = BrokerConnection(
+            settings, "tracker-queue-stats", on_connect=self._subscribe, on_message=self._on_reply
+        )
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tracker-queue-stats", daemon=True)
+
+    def start(self) -> None:
+        self.broker.start()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.broker.stop()
+
+    def _subscribe(self, conn: stomp.Connection12) -> None:
+        conn.subscribe(REPLY_TO, id="stats", ack="auto", headers={"transformation": "jms-map-json"})
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.settings.queue_stats_interval_seconds):
+            for queue in self.roles:
+                try:
+                    destination = queue_destination(STATISTICS + queue)
+                    self.broker.send(destination, "", {"reply-to": REPLY_TO}, timeout=5)
+                except (BrokerUnavailable, TimeoutError) as exc:
+                    log.debug("could not ask the broker for queue statistics: %s", exc)
+
+    def _on_reply(self, frame: Frame) -> None:
+        body = frame.body if isinstance(frame.body, str) else frame.body.decode("utf-8", "replace")
+        entries = map_message_fields(body) or {}
+        # destinationName is "queue://<name>"
+        queue = str(entries.get("destinationName", "")).split("://", 1)[-1]
+        role = self.roles.get(queue)
+        if role is not None and isinstance(entries.get("size"), int | float):
+            self.gauge.labels(queue=role).set(entries["size"])
