@@ -32,33 +32,50 @@ def merged(env: str) -> dict:
     return merge(yaml.safe_load(BASE.read_text()), yaml.safe_load(OVERLAY[env].read_text()))
 
 
-def _sources(values: dict) -> dict[str, dict]:
-    return {s["uid"]: s for s in values["grafana"].get("additionalDataSources", [])}
+DATASOURCES = K8S / "monitoring" / "grafana-datasources.yaml"
+
+
+def _sources() -> dict[str, dict]:
+    """The generated data-source provisioning (the only definition of the data sources)."""
+    configmap = yaml.safe_load(DATASOURCES.read_text())
+    (provisioning,) = configmap["data"].values()
+    return {s["uid"]: s for s in yaml.safe_load(provisioning)["datasources"]}
 
 
 @pytest.mark.parametrize("env", sorted(OVERLAY))
-def test_exemplars_open_jaeger(env: str) -> None:
+def test_data_sources_have_one_owner_the_generated_configmap(env: str) -> None:
     values = merged(env)
-    link = values["grafana"]["sidecar"]["datasources"]["exemplarTraceIdDestinations"]
-    assert link["traceIdLabelName"] == TRACE_ID_EXEMPLAR_LABEL
-    jaeger = _sources(values)[link["datasourceUid"]]
-    assert jaeger["type"] == "jaeger"
-    assert jaeger["url"] == "http://jaeger.default.svc.cluster.local:16686"
+    assert "additionalDataSources" not in values["grafana"]
+    sidecar = values["grafana"]["sidecar"]["datasources"]
+    assert sidecar["enabled"] is True
+    assert sidecar["defaultDatasourceEnabled"] is False  # no second `prometheus` data source
+    assert sidecar["searchNamespace"] == "ALL"
+    configmap = yaml.safe_load(DATASOURCES.read_text())
+    assert configmap["metadata"]["labels"]["grafana_datasource"] == "1"
     assert "exemplar-storage" in values["prometheus"]["prometheusSpec"]["enableFeatures"]
 
 
-def test_aws_logs_and_traces_link_both_ways() -> None:
-    sources = _sources(merged("aws"))
-    logs = sources["elasticsearch-logs"]
+def test_exemplars_open_jaeger() -> None:
+    sources = _sources()
+    (link,) = sources["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    assert link["name"] == TRACE_ID_EXEMPLAR_LABEL
+    jaeger = sources[link["datasourceUid"]]
+    assert jaeger["type"] == "jaeger"
+    assert jaeger["url"].startswith("http://jaeger.default")
+
+
+def test_logs_and_traces_link_both_ways() -> None:
+    sources = _sources()
+    logs = sources["fleet-logs"]
     assert logs["type"] == "elasticsearch"
-    assert logs["url"] == "http://elasticsearch-logging.logging.svc.cluster.local:9200"
+    assert logs["url"].startswith("http://elasticsearch-logging.logging")
     assert logs["jsonData"]["timeField"] == "@timestamp"
     assert logs["jsonData"]["logMessageField"] == "message"
     assert logs["jsonData"]["logLevelField"] == "log.level"
     assert logs["jsonData"]["dataLinks"][0]["field"] == TRACE_ID_FIELD
     assert logs["jsonData"]["dataLinks"][0]["datasourceUid"] == "jaeger"
     to_logs = sources["jaeger"]["jsonData"]["tracesToLogsV2"]
-    assert to_logs["datasourceUid"] == "elasticsearch-logs"
+    assert to_logs["datasourceUid"] == "fleet-logs"
     assert to_logs["query"].startswith(f'{TRACE_ID_FIELD}:"')
 
 
@@ -67,7 +84,7 @@ def test_log_index_is_what_fluent_bit_writes() -> None:
     conf = (K8S / "overlays" / "aws" / "logging" / "fluent-bit" / "fluent-bit.conf").read_text()
     prefixes = re.findall(r"^\s*Logstash_Prefix\s+(\S+)", conf, flags=re.MULTILINE)
     indices = re.findall(r"^\s*Index\s+(\S+)", conf, flags=re.MULTILINE)
-    index = _sources(merged("aws"))["elasticsearch-logs"]["jsonData"]["index"]
+    index = _sources()["fleet-logs"]["jsonData"]["index"]
     assert prefixes or indices, "the es output names no index"
     written = [f"{p}-" for p in prefixes] + indices
     assert any(
@@ -75,10 +92,6 @@ def test_log_index_is_what_fluent_bit_writes() -> None:
         or re.fullmatch(index.replace("*", ".*"), w)
         for w in written
     ), (index, written)
-
-
-def test_dev_has_no_elasticsearch() -> None:
-    assert {s["type"] for s in _sources(merged("dev")).values()} == {"jaeger"}
 
 
 @pytest.mark.parametrize("env", sorted(OVERLAY))
