@@ -99,7 +99,10 @@ def test_json_lines_carry_exactly_schema_fields(platform, fleet):
             assert keys <= route.schema.names, f"{route.name}: {sorted(keys - route.schema.names)}"
             assert required <= keys, line
             seen |= keys
-        assert "trace.id" in seen, route.name
+        # The simulator logs inside its publish spans at DEBUG only (a line per position would
+        # flood the logs); its INFO lines are health and metrics requests, which are not traced.
+        if route.name != "position-simulator":
+            assert "trace.id" in seen, route.name
 
 
 def test_time_values_read_with_fluent_bits_formats(platform, made):
