@@ -38,7 +38,9 @@ def _context(obj: dict[str, object]) -> Context:
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None) -> None:
     """Generate, check and lint every artifact of the telemetry catalogs: Prometheus rules and
-    their tests, runbooks, Alertmanager and Prometheus configs, Kubernetes monitoring objects.
+    their tests, runbooks, Alertmanager and Prometheus configs, Grafana dashboards and data
+    sources, Fluent Bit and collector configs, Elasticsearch index templates, Kibana saved
+    searches, Kubernetes monitoring objects.
 
     Exit codes: 0 ok, 1 findings (drift, lint problems), 2 usage or internal error.
     """
