@@ -9,6 +9,7 @@ histogram and the 4xx classes exist. Only series that are legitimately empty are
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import httpx
@@ -24,7 +25,7 @@ GATEWAY = "http://127.0.0.1:8000"
 MAY_BE_EMPTY = {
     ("fleet-overview", "Firing alerts"): "no alert fires on a healthy stack",
 }
-DEADLINE = 120
+DEADLINE = 240
 
 
 @pytest.fixture(scope="module")
@@ -37,16 +38,25 @@ def running(stack):
 
 @pytest.fixture(scope="module")
 def traffic(running):
-    """API calls through the gateway: found, not found, history (the upstream histogram)."""
-    with httpx.Client(base_url=GATEWAY, timeout=10) as client:
-        vehicles = client.get("/api/vehicles").json()
-        name = vehicles[0]["name"] if vehicles else "nobody"
-        for _ in range(5):
-            client.get("/api/vehicles")
-            client.get(f"/api/vehicles/{name}")
-            client.get(f"/api/vehicles/{name}/history", params={"limit": 5})
-            client.get("/api/vehicles/no-such-vehicle")
-    return running
+    """API calls through the gateway (found, not found, history), every second while the test
+    runs: a rate needs increases between scrapes, not one burst before the first."""
+    stop = threading.Event()
+
+    def call() -> None:
+        with httpx.Client(base_url=GATEWAY, timeout=10) as client:
+            while not stop.is_set():
+                vehicles = client.get("/api/vehicles").json()
+                name = vehicles[0]["name"] if vehicles else "nobody"
+                client.get(f"/api/vehicles/{name}")
+                client.get(f"/api/vehicles/{name}/history", params={"limit": 5})
+                client.get("/api/vehicles/no-such-vehicle")
+                stop.wait(1)
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    yield running
+    stop.set()
+    caller.join(timeout=15)
 
 
 def _queries(files: dict[str, str]) -> list[tuple[str, str, str, str]]:

@@ -115,6 +115,8 @@ def make(api: Any, platform: Platform, run_id: str) -> Traffic:
         headers = {
             "traceparent": traceparent(made.traces[what]),
             "User-Agent": 'logs-proof "quoted" \\ agent',
+            # what the page sends: with it the API call's line carries every declared field
+            "Referer": f"{base}/",
         }
         httpx.get(f"{base}{path}?run={run_id}", headers=headers, timeout=30)
     made.traces["slow"] = new_trace_id()
