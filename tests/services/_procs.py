@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import signal
 import socket
 import sys
@@ -18,7 +17,7 @@ import httpx
 from mirakuru import HTTPExecutor
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from tests.support.broker import Received, StompClient
+from tests.support.broker import StompClient
 from tests.support.processes import ROOT, free_port
 
 BROKER = ("127.0.0.1", 61613)
@@ -153,27 +152,6 @@ def stomp_client() -> Iterator[StompClient]:
         yield client
     finally:
         client.close()
-
-
-def drain(
-    client: StompClient,
-    queue_name: str,
-    quiet_for: float = 2.0,
-    headers: dict[str, str] | None = None,
-    limit: int = 100_000,
-) -> list[Received]:
-    """Consume ``queue_name`` until nothing arrives for ``quiet_for`` seconds (or ``limit``)."""
-    sub = f"drain-{time.monotonic_ns()}"
-    client.conn.subscribe(f"/queue/{queue_name}", id=sub, ack="auto", headers=headers or {})
-    got: list[Received] = []
-    try:
-        while len(got) < limit:
-            got.append(client.listener.messages.get(timeout=quiet_for))
-    except queue.Empty:
-        pass
-    finally:
-        client.conn.unsubscribe(id=sub)
-    return got
 
 
 def scrape(url: str) -> dict[str, list[tuple[dict[str, str], float, str | None]]]:

@@ -20,7 +20,7 @@ from services.position_simulator.telemetry import CATALOG, SERVICE
 from services.position_simulator.trackgen import DEFAULT_OUT
 from services.position_simulator.tracks import load_tracks
 from services.position_tracker.messages import BodyFormat, Position, parse_position
-from tests.services._procs import BROKER, TcpProxy, drain, scrape, stomp_client, value
+from tests.services._procs import BROKER, TcpProxy, scrape, stomp_client, value
 from tests.support.broker import Received
 from tests.support.logcheck import schema_violations
 from tests.support.polling import eventually
@@ -88,7 +88,7 @@ def test_publishes_persistent_json_positions_with_trace_context(start_simulator,
     metrics = scrape(simulator.url)
     simulator.stop()
     with stomp_client() as client:
-        messages = drain(client, queue_name)
+        messages = client.read(queue_name)
 
     assert len(messages) >= value(metrics, PUBLISHED) >= 40
     trace_ids = set()
@@ -126,7 +126,7 @@ def test_fleetman_format_is_a_map_message_for_the_original_tracker(start_simulat
     simulator.stop()
     with stomp_client() as client:
         # Read as the original Java tracker would see it: a MapMessage, rendered by the broker.
-        messages = drain(client, queue_name, headers={"transformation": "jms-map-json"})
+        messages = client.read(queue_name, headers={"transformation": "jms-map-json"})
     assert len(messages) >= 10
     for message in messages:
         assert "transformation-error" not in message.headers, message.headers
@@ -163,7 +163,7 @@ def test_resends_after_losing_the_broker_without_gaps_or_new_timestamps(
     assert proxy.connections >= 3  # it reconnected after each outage
     assert value(metrics, "fleet_simulator_publish_errors_total", reason="disconnected") >= 1
     with stomp_client() as client:
-        messages = drain(client, queue_name)
+        messages = client.read(queue_name)
 
     assert len(messages) >= value(metrics, PUBLISHED)
     duplicates = 0

@@ -53,10 +53,16 @@ class StompClient:
         )
         assert event.wait(10), f"no receipt for a message to {queue_name}"
 
-    def read(self, queue_name: str, quiet_for: float = 2.0, limit: int = 100_000) -> list[Received]:
-        """Consume a queue until nothing arrives for ``quiet_for`` seconds."""
+    def read(
+        self,
+        queue_name: str,
+        quiet_for: float = 2.0,
+        limit: int = 100_000,
+        headers: dict[str, str] | None = None,
+    ) -> list[Received]:
+        """Consume a queue until nothing arrives for ``quiet_for`` seconds (or ``limit``)."""
         sub = f"s{next(self._ids)}"
-        self.conn.subscribe(f"/queue/{queue_name}", id=sub, ack="auto")
+        self.conn.subscribe(f"/queue/{queue_name}", id=sub, ack="auto", headers=headers or {})
         got: list[Received] = []
         try:
             while len(got) < limit:

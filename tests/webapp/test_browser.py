@@ -163,6 +163,7 @@ def test_clicking_a_vehicle_flies_to_it_and_draws_its_red_trail(fleet, browser):
     expect(trail).to_have_attribute("stroke", "red", timeout=10_000)
     expect(trail).to_have_attribute("data-vehicle", name)
     eventually(lambda: _at_least(_trail_points(page), 5), timeout=10)
+
     # Leaflet drops points on a straight stretch when drawing: the line is long, not busy. It
     # may still be flying there, or the vehicle may have just left a stop: give it a moment.
     def drawn() -> float:
