@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import httpx
 import pytest
-from pymongo import MongoClient
 
-from services.api_gateway.telemetry import CATALOG as GATEWAY
 from services.api_gateway.telemetry import SERVICE as GATEWAY_SERVICE
 from services.position_simulator.telemetry import SERVICE as SIMULATOR_SERVICE
-from services.position_tracker.telemetry import SERVICE as TRACKER_SERVICE
 from tests.services._procs import scrape, stomp_client, value
-from tests.support.logcheck import schema_violations
+from tests.support.fleet import TrackerNames, running, running_tracker
 from tests.support.polling import eventually
 from tests.support.processes import ServiceProcess, service_process
 
@@ -32,42 +28,28 @@ REPORTED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
 
 
 @pytest.fixture(scope="module")
-def names(isolation) -> dict[str, str]:
-    suffix = uuid.uuid4().hex[:6]
-    return {
-        "queue": isolation.queue(f"gw-positions-{suffix}"),
-        "dlq": isolation.queue(f"gw-dlq-{suffix}"),
-        "database": f"{isolation.database}_gw_{suffix}",
-    }
+def names(isolation) -> TrackerNames:
+    return TrackerNames.unique(isolation, "gw")
 
 
 @pytest.fixture(scope="module")
 def tracker(names, run_id) -> Iterator[ServiceProcess]:
-    env = {
-        "POSITION_QUEUE": names["queue"],
-        "DEAD_LETTER_QUEUE": names["dlq"],
-        "MONGODB_DATABASE": names["database"],
-    }
-    process = service_process("services.position_tracker", TRACKER_SERVICE, env, run_id).start()
-    yield process
-    process.stop()
-    with MongoClient("mongodb://127.0.0.1:27017/", serverSelectionTimeoutMS=3000) as client:
-        client.drop_database(names["database"])
+    with running_tracker(names, run_id) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
 def gateway(tracker, run_id) -> Iterator[ServiceProcess]:
-    env = {"TRACKER_URL": tracker.url}
-    process = service_process("services.api_gateway", GATEWAY_SERVICE, env, run_id).start()
-    yield process
-    process.stop()
-    assert schema_violations(GATEWAY, process.log_lines()) == []
+    with running(
+        "services.api_gateway", GATEWAY_SERVICE, {"TRACKER_URL": tracker.url}, run_id
+    ) as p:
+        yield p
 
 
 @pytest.fixture(scope="module")
 def fleet(tracker, names, run_id) -> list[str]:
     """Positions in the tracker: two simulated vehicles, and a vehicle with an awkward name."""
-    env = {"POSITION_QUEUE": names["queue"], "SIMULATOR_VEHICLES": "2", "SIMULATOR_RATE": "4"}
+    env = {"POSITION_QUEUE": names.queue, "SIMULATOR_VEHICLES": "2", "SIMULATOR_RATE": "4"}
     simulator = service_process("services.position_simulator", SIMULATOR_SERVICE, env, run_id)
     simulator.start()
     with stomp_client() as client:
@@ -78,7 +60,7 @@ def fleet(tracker, names, run_id) -> list[str]:
                 "lng": -1.47,
                 "timestamp": (REPORTED + timedelta(seconds=10 * i)).isoformat(),
             }
-            client.send(names["queue"], json.dumps(body))
+            client.send(names.queue, json.dumps(body))
 
     def three_vehicles_with_history() -> list[str]:
         vehicles = httpx.get(f"{tracker.url}/vehicles").json()

@@ -12,16 +12,16 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from urllib.parse import unquote
 
 import httpx
 import pytest
 
-from services.api_gateway.telemetry import CATALOG as GATEWAY
 from services.api_gateway.telemetry import SERVICE
 from tests.services._procs import StandIn, scrape, value
-from tests.support.logcheck import schema_violations
-from tests.support.processes import ServiceProcess, free_port, service_process
+from tests.support.fleet import running
+from tests.support.processes import ServiceProcess, free_port
 
 PROBLEM = "application/problem+json"
 UPSTREAM = "fleet_gateway_upstream_request_duration_seconds_count"
@@ -36,26 +36,23 @@ def standin(tmp_path_factory) -> Iterator[StandIn]:
     server.stop()
 
 
-def _gateway(upstream_url: str, run_id: str) -> ServiceProcess:
+def _gateway(upstream_url: str, run_id: str) -> AbstractContextManager[ServiceProcess]:
+    """A gateway process; its log lines are checked against its schema when it stops."""
     env = {"TRACKER_URL": upstream_url, "UPSTREAM_TIMEOUT_SECONDS": str(TIMEOUT_S)}
-    return service_process("services.api_gateway", SERVICE, env, run_id).start()
+    return running("services.api_gateway", SERVICE, env, run_id)
 
 
 @pytest.fixture(scope="module")
 def gateway(standin, run_id) -> Iterator[ServiceProcess]:
-    process = _gateway(standin.url, run_id)
-    yield process
-    process.stop()
-    assert schema_violations(GATEWAY, process.log_lines()) == []
+    with _gateway(standin.url, run_id) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
 def orphan(run_id) -> Iterator[ServiceProcess]:
     """A gateway whose tracker is gone (nothing listens on its port)."""
-    process = _gateway(f"http://127.0.0.1:{free_port()}", run_id)
-    yield process
-    process.stop()
-    assert schema_violations(GATEWAY, process.log_lines()) == []
+    with _gateway(f"http://127.0.0.1:{free_port()}", run_id) as process:
+        yield process
 
 
 def problem(response: httpx.Response, status: int) -> dict:
