@@ -10,21 +10,22 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import datetime
 from itertools import pairwise
 
 import httpx
 import pytest
 
-from services.position_simulator.telemetry import CATALOG, SERVICE
+from services.position_simulator.telemetry import SERVICE
 from services.position_simulator.trackgen import DEFAULT_OUT
 from services.position_simulator.tracks import load_tracks
 from services.position_tracker.messages import BodyFormat, Position, parse_position
 from tests.services._procs import BROKER, TcpProxy, scrape, stomp_client, value
 from tests.support.broker import Received
-from tests.support.logcheck import schema_violations
+from tests.support.fleet import running
 from tests.support.polling import eventually
-from tests.support.processes import ROOT, ServiceProcess, service_process
+from tests.support.processes import ROOT, ServiceProcess
 
 pytestmark = pytest.mark.stack
 
@@ -44,7 +45,7 @@ def queue_name(isolation) -> str:
 
 @pytest.fixture
 def start_simulator(run_id: str, queue_name: str) -> Iterator[Start]:
-    started: list[ServiceProcess] = []
+    started = ExitStack()
 
     def start(broker_url: str = f"stomp://{BROKER[0]}:{BROKER[1]}", **env: str) -> ServiceProcess:
         settings = {
@@ -55,14 +56,13 @@ def start_simulator(run_id: str, queue_name: str) -> Iterator[Start]:
             "LOG_LEVEL": "DEBUG",
             **env,
         }
-        process = service_process("services.position_simulator", SERVICE, settings, run_id)
-        started.append(process.start())
-        return process
+        # each one's log lines are checked against its schema when it stops
+        return started.enter_context(
+            running("services.position_simulator", SERVICE, settings, run_id)
+        )
 
-    yield start
-    for process in started:
-        process.stop()
-        assert schema_violations(CATALOG, process.log_lines()) == []
+    with started:
+        yield start
 
 
 def by_vehicle(messages: list[Received]) -> dict[str, list[dict]]:
