@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+
 from observability.catalog.alerts import Alert, Severity
 from observability.catalog.correlation import SERVICE_FIELD, SPAN_ID_FIELD, TRACE_ID_FIELD
 from observability.catalog.logs import FieldType, LogField, LogSchema
 from observability.catalog.metrics import Label, Metric, MetricKind, Unit
-from observability.catalog.source import caller_source
+from observability.catalog.source import SourceRef, caller_source
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other")
 STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
@@ -39,51 +41,48 @@ def http_request_duration(routes: tuple[str, ...]) -> Metric:
     )
 
 
-_PROCESS = "prometheus-client ProcessCollector"
+def _process_metric(name: str, kind: MetricKind, help_text: str, unit: Unit = Unit.NONE) -> Metric:
+    """A metric prometheus-client's ProcessCollector exposes (declared so closure holds)."""
+    return Metric(
+        name=name,
+        kind=kind,
+        unit=unit,
+        help=help_text,
+        emitted_by="prometheus-client ProcessCollector",
+        source=_declared_here(),
+    )
 
-PROCESS_CPU = Metric(
-    name="process_cpu_seconds_total",
-    kind=MetricKind.COUNTER,
-    unit=Unit.SECONDS,
-    help="Total user and system CPU time spent in seconds.",
-    emitted_by=_PROCESS,
+
+def _declared_here() -> SourceRef:
+    """The line of this module that called the factory (diagnostics point at it)."""
+    caller = inspect.stack(context=0)[2]
+    return SourceRef(__name__, caller.lineno, caller.filename)
+
+
+_GAUGE = MetricKind.GAUGE
+PROCESS_CPU = _process_metric(
+    "process_cpu_seconds_total",
+    MetricKind.COUNTER,
+    "Total user and system CPU time spent in seconds.",
+    Unit.SECONDS,
 )
-PROCESS_MEMORY = Metric(
-    name="process_resident_memory_bytes",
-    kind=MetricKind.GAUGE,
-    unit=Unit.BYTES,
-    help="Resident memory size in bytes.",
-    emitted_by=_PROCESS,
+PROCESS_MEMORY = _process_metric(
+    "process_resident_memory_bytes", _GAUGE, "Resident memory size in bytes.", Unit.BYTES
 )
 PROCESS_METRICS = (
     PROCESS_CPU,
     PROCESS_MEMORY,
-    Metric(
-        name="process_virtual_memory_bytes",
-        kind=MetricKind.GAUGE,
-        unit=Unit.BYTES,
-        help="Virtual memory size in bytes.",
-        emitted_by=_PROCESS,
+    _process_metric(
+        "process_virtual_memory_bytes", _GAUGE, "Virtual memory size in bytes.", Unit.BYTES
     ),
-    Metric(
-        name="process_start_time_seconds",
-        kind=MetricKind.GAUGE,
-        unit=Unit.SECONDS,
-        help="Start time of the process since unix epoch in seconds.",
-        emitted_by=_PROCESS,
+    _process_metric(
+        "process_start_time_seconds",
+        _GAUGE,
+        "Start time of the process since unix epoch in seconds.",
+        Unit.SECONDS,
     ),
-    Metric(
-        name="process_open_fds",
-        kind=MetricKind.GAUGE,
-        help="Number of open file descriptors.",
-        emitted_by=_PROCESS,
-    ),
-    Metric(
-        name="process_max_fds",
-        kind=MetricKind.GAUGE,
-        help="Maximum number of open file descriptors.",
-        emitted_by=_PROCESS,
-    ),
+    _process_metric("process_open_fds", _GAUGE, "Number of open file descriptors."),
+    _process_metric("process_max_fds", _GAUGE, "Maximum number of open file descriptors."),
 )
 
 K = FieldType.KEYWORD
