@@ -59,8 +59,17 @@ class Instrument:
         self._exemplar: Callable[[trace.Span | None], dict[str, str] | None] = (
             current_exemplar if metric.exemplars else (lambda _span: None)
         )
+        #: Children already checked, by label values: a hot path (every request) checks once.
+        self._children: dict[tuple[tuple[str, str], ...], Instrument] = {}
 
     def labels(self, **values: str) -> Instrument:
+        key = tuple(sorted(values.items()))
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._checked_child(values)
+        return child
+
+    def _checked_child(self, values: dict[str, str]) -> Instrument:
         declared = self.metric.label_names
         if set(values) != set(declared):
             raise UndeclaredTelemetry(
