@@ -54,9 +54,11 @@ def create_app(
             telemetry.shutdown()
 
     def broker_ready() -> str | None:
-        return (
-            None if consumer.connected else f"not connected to the broker at {settings.broker_url}"
-        )
+        if not consumer.running:
+            return "the ingest threads are not running"
+        if not consumer.connected:
+            return f"not connected to the broker at {settings.broker_url}"
+        return None
 
     app = create_service_app(
         telemetry,

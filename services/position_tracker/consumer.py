@@ -17,8 +17,12 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
 import stomp
 from opentelemetry import trace
@@ -44,6 +48,7 @@ from services.position_tracker.settings import TrackerSettings
 from services.position_tracker.store import PositionStore, StoredPosition
 
 log = logging.getLogger("position_tracker.consumer")
+T = TypeVar("T")
 
 SUBSCRIPTION = "positions"
 #: Headers the broker sets on delivery; every other header of a refused message is kept.
@@ -134,8 +139,11 @@ class PositionConsumer:
         while not self._stopping.is_set():
             batch = self._take_batch()
             current = [item for item in batch if item.connection == self._connection]
-            if current:  # messages of a gone connection are redelivered: skip them
-                decided = self._decide(current)
+            if not current:  # messages of a gone connection are redelivered: skip them
+                continue
+            with self._redelivered_on_failure():
+                # Deciding may look up a vehicle's previous position: the database may be down.
+                decided = self._with_database(partial(self._decide, current))
                 if decided is not None:
                     self.decided.put(decided)
 
@@ -202,16 +210,18 @@ class PositionConsumer:
                     decided = self.decided.get(timeout=0.5)
                 except queue.Empty:
                     continue
-                try:
-                    self._write_and_ack(decided)
-                finally:
-                    self._end(decided.spans)
+                with self._redelivered_on_failure():
+                    try:
+                        self._write_and_ack(decided)
+                    finally:
+                        self._end(decided.spans)
 
     def _write_and_ack(self, decided: _Decided) -> None:
         duplicates: set[str] = set()
         if decided.kept:
             start_ns = time.time_ns()
-            written = self._store([d.outcome for d, _ in decided.kept])  # type: ignore[misc]
+            positions: list[StoredPosition] = [d.outcome for d, _ in decided.kept]  # type: ignore[misc]
+            written = self._with_database(partial(self._store, positions))
             if written is None:
                 return  # stopping while the database is down: all of it is redelivered
             duplicates = written
@@ -222,8 +232,15 @@ class PositionConsumer:
         if decided.kept:
             self.record.stored(decided.kept, duplicates)
 
-    def _store(self, positions: list[StoredPosition]) -> set[str] | None:
-        """Keys already stored before (duplicates), or None when stopping mid-outage."""
+    def _store(self, positions: list[StoredPosition]) -> set[str]:
+        """Store the positions; returns the keys that were already stored (duplicates)."""
+        duplicates = self.store.insert(positions)
+        self.store.update_latest(positions)
+        return duplicates
+
+    def _with_database(self, work: Callable[[], T]) -> T | None:
+        """``work``, retried with back-off while the database fails (the messages in hand stay
+        unacknowledged); None when stopping during an outage (they are redelivered)."""
         retrying = Retrying(
             wait=wait_exponential(multiplier=0.1, max=5),
             retry=retry_if_exception_type(PyMongoError),
@@ -233,10 +250,23 @@ class PositionConsumer:
             with attempt:
                 if self._stopping.is_set() and attempt.retry_state.attempt_number > 1:
                     return None
-                duplicates = self.store.insert(positions)
-                self.store.update_latest(positions)
-                return duplicates
+                return work()
         return None  # pragma: no cover - Retrying without a stop never gets here
+
+    @contextmanager
+    def _redelivered_on_failure(self) -> Iterator[None]:
+        """An unexpected error must not stop ingestion: drop the connection, so the broker
+        redelivers everything unacknowledged, and carry on."""
+        try:
+            yield
+        except Exception:
+            log.exception("ingest failed; reconnecting so the broker redelivers what is in hand")
+            self.broker.reconnect()
+
+    @property
+    def running(self) -> bool:
+        """Both ingest threads are alive (for readiness)."""
+        return all(thread.is_alive() for thread in self._threads)
 
     def _store_failed(self, state: RetryCallState) -> None:
         self.record.store_failed(state.outcome.exception() if state.outcome else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ import pytest
 from pymongo import MongoClient
 
 from services.position_tracker.messages import RejectReason, jms_map_json_body
+from tests.services._procs import TcpProxy
 from tests.support.broker import StompClient
 from tests.support.fleet import TrackerNames, running_tracker
 from tests.support.polling import eventually
@@ -227,3 +229,23 @@ def test_the_queues_backlog_is_reported_from_the_brokers_statistics(names, run_i
             return metrics
 
         eventually(reported, timeout=20)
+
+
+def test_a_database_outage_delays_ingest_but_never_stops_it(names, run_id, broker, mongo):
+    """While the database is unreachable every stage (the previous-position lookup of a new
+    vehicle included) waits and retries; nothing is acknowledged, everything lands after."""
+    with TcpProxy(("127.0.0.1", 27017)) as proxy:
+        url = f"mongodb://127.0.0.1:{proxy.port}/"
+        with running_tracker(names, run_id, MONGODB_URL=url) as tracker:
+            outage = threading.Thread(target=proxy.drop, kwargs={"refuse_for": 8.0})
+            outage.start()
+            start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+            points = route(start, 20)
+            for lat, lng, at in points[:10]:
+                broker.send(names.queue, body("Outage Van", lat, lng, at))
+            outage.join()
+            for lat, lng, at in points[10:]:
+                broker.send(names.queue, body("Outage Van", lat, lng, at))
+            collection = mongo[names.database]["positions"]
+            eventually(lambda: _equal(collection.count_documents({}), len(points)), timeout=60)
+            assert httpx.get(f"{tracker.url}/readyz").status_code == 200
