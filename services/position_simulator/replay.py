@@ -35,9 +35,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count, pairwise
 
-from geographiclib.geodesic import Geodesic
-
 from services.position_simulator.tracks import Track, TrackPoint
+from services.position_tracker.geo import distance_m
 
 DEFAULT_RETURN_SPEED_KMH = 40.0
 MAX_RATE_HZ = 1000.0
@@ -227,7 +226,7 @@ def fleet_emissions(
 def _return_gap_s(track: Track, return_speed_kmh: float) -> float:
     """Track seconds from the last point back to the first: driven, and at least one interval."""
     first, last = track.points[0], track.points[-1]
-    distance = Geodesic.WGS84.Inverse(last.lat, last.lon, first.lat, first.lon)["s12"]
+    distance = distance_m(last.lat, last.lon, first.lat, first.lon)
     intervals = [b.offset_s - a.offset_s for a, b in pairwise(track.points)]
     typical = statistics.median([gap for gap in intervals if gap > 0] or [1.0])
     return max(distance / (return_speed_kmh / 3.6), typical)

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import gpxpy
 import gpxpy.gpx
-from geographiclib.geodesic import Geodesic
+
+from services.position_tracker.geo import distance_m
 
 DEFAULT_UNTIMED_SPEED_KMH = 40.0
 GPX_SUFFIXES = frozenset({".gpx"})
@@ -242,6 +243,6 @@ def _paced(coordinates: list[tuple[float, float]], speed_kmh: float) -> tuple[Tr
     travelled_m = 0.0
     points = [TrackPoint(coordinates[0][0], coordinates[0][1], 0.0)]
     for (lat1, lon1), (lat2, lon2) in pairwise(coordinates):
-        travelled_m += Geodesic.WGS84.Inverse(lat1, lon1, lat2, lon2, Geodesic.DISTANCE)["s12"]
+        travelled_m += distance_m(lat1, lon1, lat2, lon2)
         points.append(TrackPoint(lat2, lon2, travelled_m / metres_per_second))
     return tuple(points)
