@@ -102,9 +102,11 @@ class IngestTelemetry:
 
     def written(self, kept: Kept, start_ns: int, end_ns: int) -> None:
         """One database write stored the whole batch: one span, as OpenTelemetry's messaging
-        conventions model batches — a child of the first message's span, linked to the others."""
+        conventions model batches — a child of the first sampled message's span, linked to the
+        other sampled ones (an unsampled message's span is in no trace: nothing to link to)."""
         size = len(kept)
-        first = kept[0][1]  # the batch's exemplars point at its first message too
+        sampled = [span for _, span in kept if span.get_span_context().trace_flags.sampled]
+        first = sampled[0] if sampled else kept[0][1]  # the batch's exemplars point at it too
         self._batch_size.observe(size, span=first)
         self._store_duration.observe((end_ns - start_ns) / 1e9, span=first)
         self.tracer.start_span(
@@ -113,7 +115,7 @@ class IngestTelemetry:
             kind=SpanKind.CLIENT,
             start_time=start_ns,
             attributes={**self._write_attributes, "fleet.batch.size": size},
-            links=[trace.Link(span.get_span_context()) for _, span in kept[1:]],
+            links=[trace.Link(span.get_span_context()) for span in sampled[1:]],
         ).end(end_time=end_ns)
 
     def stored(self, kept: Kept, duplicates: set[str]) -> None:

@@ -26,8 +26,7 @@ class Incoming:
 
     body: str
     headers: dict[str, str]
-    #: Wall-clock arrival (seconds) and its nanosecond twin for span start times.
-    received_at: float
+    #: Wall-clock arrival in nanoseconds (the start of the message's span).
     received_ns: int
     #: Which broker connection delivered it: acks are only valid on that connection.
     connection: int = 0

@@ -16,6 +16,7 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
     #: How long a batch waits for more positions before it is written.
     batch_wait_ms: int = Field(20, ge=0, le=5000)
     #: Unacknowledged messages the broker may push to the tracker (bounds memory and redelivery).
+    #: ActiveMQ also caps them at the queue's maxPageSize (5000 in our broker configurations).
     prefetch: int = Field(5000, ge=1, le=100_000)
     #: Positions older than this are deleted; 0 keeps everything.
     retention_hours: float = Field(24.0, ge=0)

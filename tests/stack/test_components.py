@@ -59,6 +59,34 @@ def test_activemq_carries_a_stomp_message(isolation):
         conn.disconnect()
 
 
+def test_activemq_dispatches_a_whole_prefetch_before_any_ack(isolation):
+    """The tracker acknowledges once per stored batch: the broker must keep dispatching up to
+    its prefetch, not stop at ActiveMQ's default page of 200 unacknowledged messages."""
+    destination = isolation.destination("prefetch")
+    count = 600
+    received: list[stomp.utils.Frame] = []
+
+    class Listener(stomp.ConnectionListener):
+        def on_message(self, frame):
+            received.append(frame)
+
+    conn = stomp.Connection12([(api.STOMP_HOST, api.STOMP_PORT)], auto_content_length=False)
+    conn.set_listener("prefetch", Listener())
+    conn.connect(wait=True)
+    try:
+        for i in range(count - 1):
+            conn.send(destination, str(i), headers={"persistent": "true"})
+        conn.send(destination, "last", headers={"persistent": "true", "receipt": "last"})
+        conn.subscribe(
+            destination, id="batch", ack="client", headers={"activemq.prefetchSize": "1000"}
+        )
+        eventually(lambda: len(received) >= count, timeout=20)
+        assert len(received) == count  # none acknowledged yet
+        conn.ack(received[-1].headers["ack"])  # one cumulative ack drains the queue
+    finally:
+        conn.disconnect()
+
+
 def test_ferretdb_stores_and_queries_documents(isolation):
     with MongoClient(api.MONGODB_URL, serverSelectionTimeoutMS=5000) as client:
         positions = client[isolation.database]["smoke_positions"]

@@ -17,7 +17,7 @@ LIMITS = Limits(timedelta(minutes=5), 300.0)
 
 def message(vehicle: str, lat: float, lng: float, at: datetime) -> Incoming:
     body = json.dumps({"vehicle": vehicle, "lat": lat, "lng": lng, "timestamp": at.isoformat()})
-    return Incoming(body, {"message-id": f"{vehicle}-{at.timestamp()}"}, 0.0, 0)
+    return Incoming(body, {"message-id": f"{vehicle}-{at.timestamp()}"}, 0)
 
 
 def stored(vehicle: str, lat: float, lng: float, at: datetime) -> StoredPosition:
@@ -82,7 +82,7 @@ def test_teleport_is_refused_and_does_not_break_the_chain():
 
 def test_bad_messages_are_refused_with_their_reason_and_good_ones_kept():
     batch = [
-        Incoming("{not json", {}, 0.0, 0),
+        Incoming("{not json", {}, 0),
         message("A", 91.0, -1.5, T0),
         message("B", 53.0, -1.5, NOW + timedelta(hours=1)),
         message("C", 53.0, -1.5, T0),
