@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/gateway.py --requests 3000 --rounds 3
 
-One tracker (telemetry on, a few vehicles stored) serves two gateways started in turn: one with
-telemetry on (traces, RED metrics with exemplars, JSON access logs) and one with
-``FLEET_TELEMETRY=off`` (no traces, no metrics; access logs off as well). A closed-loop client
+One tracker (telemetry on, a few vehicles stored) serves gateways started in turn: one with
+telemetry as deployed (traces sampled as every deployment samples them and exported to a real
+collector, RED metrics with exemplars, JSON access logs), one with ``FLEET_TELEMETRY=off`` (no
+traces, no metrics; access logs off as well) and, with ``--all-traced``, one tracing every request. A closed-loop client
 with ``--concurrency`` connections requests ``/api/vehicles`` and ``/api/vehicles/{name}``
 alternately. Rounds alternate the order so drift on a shared machine hits both alike. Needs the
 local stack (``make up``).
@@ -26,6 +27,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import instrumentation
+
+from services.stack.api import ensure_up
 from tests.support.broker import StompClient
 from tests.support.processes import ServiceProcess, service_process
 
@@ -64,10 +68,8 @@ def seed(queue: str) -> None:
     client.close()
 
 
-def gateway(tracker: ServiceProcess, telemetry: str, run_id: str) -> ServiceProcess:
-    env = {"TRACKER_URL": tracker.url, "FLEET_TELEMETRY": telemetry}
-    if telemetry == "off":
-        env["LOG_LEVEL"] = "WARNING"
+def gateway(tracker: ServiceProcess, telemetry: str, run_id: str, sink: str) -> ServiceProcess:
+    env = {"TRACKER_URL": tracker.url, **instrumentation.telemetry_env(telemetry, sink)}
     return service_process("services.api_gateway", f"bench-gateway-{telemetry}", env, run_id)
 
 
@@ -78,8 +80,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--all-traced", action="store_true", help="also run a gateway tracing every request"
+    )
     args = parser.parse_args()
+    ensure_up(["activemq", "ferretdb"])
+    with instrumentation.span_sink() as sink:
+        measure(args, sink)
 
+
+def measure(args: argparse.Namespace, sink: str) -> None:
     run_id = uuid.uuid4().hex[:6]
     queue = f"bench.{run_id}.gateway"
     database = f"bench_{run_id}_gateway"
@@ -91,7 +101,8 @@ def main() -> None:
     tracker = service_process(
         "services.position_tracker", "bench-gateway-tracker", env, run_id
     ).start()
-    rates: dict[str, list[float]] = {"on": [], "off": []}
+    variants = ["on", "off"] + (["all-traced"] if args.all_traced else [])
+    rates: dict[str, list[float]] = {variant: [] for variant in variants}
     try:
         seed(queue)
         deadline = time.monotonic() + 30
@@ -100,16 +111,16 @@ def main() -> None:
                 raise SystemExit("the tracker did not store the seed positions")
             time.sleep(0.2)
         for round_no in range(args.rounds):
-            order = ["on", "off"] if round_no % 2 == 0 else ["off", "on"]
+            order = variants if round_no % 2 == 0 else variants[::-1]
             for telemetry in order:
-                process = gateway(tracker, telemetry, run_id).start()
+                process = gateway(tracker, telemetry, run_id, sink).start()
                 try:
                     rate = asyncio.run(drive(process.url, args.requests, args.concurrency))
                 finally:
                     process.stop()
                 rates[telemetry].append(rate)
                 print(
-                    f"round {round_no + 1} telemetry {telemetry:3} {rate:8.0f} requests/s",
+                    f"round {round_no + 1} telemetry {telemetry:10} {rate:8.0f} requests/s",
                     flush=True,
                 )
     finally:
@@ -122,6 +133,9 @@ def main() -> None:
     print(
         f"\nmedian: telemetry on {on:.0f} requests/s, off {off:.0f} requests/s, on/off {on / off:.1%}"
     )
+    if "all-traced" in rates:
+        every = statistics.median(rates["all-traced"])
+        print(f"        every request traced {every:.0f} requests/s, on/off {every / off:.1%}")
 
 
 if __name__ == "__main__":

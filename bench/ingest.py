@@ -6,8 +6,11 @@ Each round, side by side on the same machine:
 
 1. *bare*: a stomp.py consumer that only acknowledges (client-individual, same prefetch as the
    tracker) drains N pre-published positions;
-2. *tracker*: the tracker (a real process, telemetry on) drains the same N into the database;
-3. with ``--telemetry``, the tracker again with ``FLEET_TELEMETRY=off``.
+2. *tracker*: the tracker (a real process) drains the same N into the database, with telemetry as
+   deployed: metrics, logs, traces sampled as every deployment sets them (``DEPLOYED_SAMPLING``)
+   and exported over OTLP to a real collector that drops them (``instrumentation.py``);
+3. with ``--telemetry``, the tracker again with ``FLEET_TELEMETRY=off``;
+4. with ``--all-traced``, the tracker again tracing every position (``parentbased_always_on``).
 
 Rates are N over the time between the first and the last message handled (the tracker's from
 the ``stored_at`` of what it stored), so start-up is not counted. Then a paced run publishes at
@@ -34,6 +37,9 @@ from pymongo.collection import Collection
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import instrumentation
+
+from services.stack.api import ensure_up
 from tests.support.broker import StompClient
 from tests.support.processes import service_process
 
@@ -41,6 +47,12 @@ MONGODB_URL = "mongodb://127.0.0.1:27017/"
 PREFETCH = 1000
 #: Extra tracker settings to try (``--env BATCH_MAX=500``).
 EXTRA_ENV: dict[str, str] = {}
+#: Where the tracker exports its spans (while the span sink runs).
+SINK: dict[str, str] = {}
+
+
+def telemetry_env(variant: str) -> dict[str, str]:
+    return instrumentation.telemetry_env(variant, SINK["endpoint"])
 
 
 def positions(n: int, vehicles: int, start: datetime) -> list[tuple[str, str]]:
@@ -119,9 +131,8 @@ def run_tracker(
         "POSITION_QUEUE": queue,
         "DEAD_LETTER_QUEUE": f"{queue}.dlq",
         "MONGODB_DATABASE": database,
-        "FLEET_TELEMETRY": telemetry,
-        "LOG_LEVEL": "WARNING" if telemetry == "off" else "INFO",
         "RETENTION_HOURS": "0",
+        **telemetry_env(telemetry),
         **EXTRA_ENV,
     }
     process = service_process(
@@ -154,6 +165,7 @@ def paced_delays(count: int, rate: float, run_id: str) -> list[float]:
         "POSITION_QUEUE": queue,
         "DEAD_LETTER_QUEUE": f"{queue}.dlq",
         "MONGODB_DATABASE": database,
+        **telemetry_env("on"),
     }
     process = service_process(
         "services.position_tracker", "bench-tracker-paced", env, run_id
@@ -205,27 +217,43 @@ def main() -> None:
         "--telemetry", action="store_true", help="also run the tracker with telemetry off"
     )
     parser.add_argument(
+        "--all-traced", action="store_true", help="also run the tracker tracing every position"
+    )
+    parser.add_argument(
         "--paced-rate", type=float, default=500.0, help="positions/s of the delay run"
     )
     parser.add_argument("--paced-count", type=int, default=3000)
     parser.add_argument("--env", action="append", default=[], help="tracker setting NAME=VALUE")
     args = parser.parse_args()
     EXTRA_ENV.update(item.split("=", 1) for item in args.env)
+    print("starting what is not running of activemq, ferretdb...", flush=True)
+    ensure_up(["activemq", "ferretdb"])
+    with instrumentation.span_sink() as endpoint:
+        SINK["endpoint"] = endpoint
+        measure(args)
 
+
+def measure(args: argparse.Namespace) -> None:
     run_id = uuid.uuid4().hex[:6]
-    results: dict[str, list[float]] = {"bare": [], "tracker": [], "tracker-telemetry-off": []}
+    results: dict[str, list[float]] = {
+        "bare": [], "tracker": [], "tracker-telemetry-off": [], "tracker-all-traced": []
+    }  # fmt: skip
     for round_no in range(args.rounds):
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
         bodies = positions(args.positions, args.vehicles, start)
-        variants = ["bare", "tracker"] + (["tracker-telemetry-off"] if args.telemetry else [])
+        variants = ["bare", "tracker"]
+        variants += ["tracker-telemetry-off"] if args.telemetry else []
+        variants += ["tracker-all-traced"] if args.all_traced else []
         for variant in variants:
             queue = f"bench.{run_id}.{round_no}.{variant}"
             fill(queue, bodies)
             if variant == "bare":
                 rate = bare_rate(queue, args.positions)
             else:
-                telemetry = "off" if variant.endswith("off") else "on"
-                database = f"bench_{run_id}_{round_no}_{telemetry}"
+                telemetry = {"tracker": "on", "tracker-telemetry-off": "off"}.get(
+                    variant, "all-traced"
+                )
+                database = f"bench_{run_id}_{round_no}_{telemetry}".replace("-", "_")
                 rate = run_tracker(
                     queue, database, last_positions(bodies), args.positions, telemetry, run_id
                 )
@@ -238,9 +266,10 @@ def main() -> None:
         print(f"  {variant:24} {value:10.0f} positions/s")
     print(f"  tracker / bare consumer        {medians['tracker'] / medians['bare']:6.1%}")
     if "tracker-telemetry-off" in medians:
-        print(
-            f"  telemetry on / off             {medians['tracker'] / medians['tracker-telemetry-off']:6.1%}"
-        )
+        off = medians["tracker-telemetry-off"]
+        print(f"  telemetry on / off             {medians['tracker'] / off:6.1%}")
+        if "tracker-all-traced" in medians:
+            print(f"  all traced / off               {medians['tracker-all-traced'] / off:6.1%}")
 
     delays = paced_delays(args.paced_count, args.paced_rate, run_id)
     print(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -10,6 +11,17 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from observability.runtime.metrics import telemetry_enabled
+
+#: The trace sampling every deployment of the platform sets (local stack, Kubernetes, compose),
+#: through the standard variables: one trace in ten, decided where the trace starts (the
+#: simulator for positions, the gateway for requests) and followed by every service downstream,
+#: so a sampled trace is whole. Tracing each of thousands of positions a second costs the
+#: tracker about a quarter of its ingest rate (``bench/ingest.py --all-traced``); logs carry the
+#: trace id of every message and request, sampled or not. Set the variables to trace more.
+DEPLOYED_SAMPLING: Mapping[str, str] = {
+    "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+    "OTEL_TRACES_SAMPLER_ARG": "0.1",
+}
 
 _OTLP_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 

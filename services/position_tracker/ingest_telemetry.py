@@ -40,6 +40,12 @@ class IngestTelemetry:
         self._active = m.gauge(t.ACTIVE_VEHICLES)
         self._last_stored = m.gauge(t.LAST_STORED_TIMESTAMP)
         self._last_seen: dict[str, float] = {}
+        self._process_span_name = f"{settings.position_queue} process"
+        self._process_attributes = {
+            "messaging.system": "activemq",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": settings.position_queue,
+        }
         self._write_attributes = {
             "db.system": "mongodb",
             "db.operation.name": "insert",
@@ -52,22 +58,22 @@ class IngestTelemetry:
         self._last_stored.set(newest_stored_at)
 
     def start_span(self, decision: Decision) -> Span:
+        """The message's span, a child of its publisher's. The attributes a sampler may use are
+        given at creation (one shared dict); the per-message ones only when the span records,
+        so an unsampled message costs little more than its sampling decision."""
         item = decision.incoming
-        attributes: dict[str, str] = {
-            "messaging.system": "activemq",
-            "messaging.operation.type": "process",
-            "messaging.destination.name": self.settings.position_queue,
-            "messaging.message.id": item.message_id,
-        }
-        if decision.vehicle is not None:
-            attributes["fleet.vehicle.name"] = decision.vehicle
-        return self.tracer.start_span(
-            f"{self.settings.position_queue} process",
+        span = self.tracer.start_span(
+            self._process_span_name,
             context=extract_context(item.headers),
             kind=SpanKind.CONSUMER,
             start_time=item.received_ns,
-            attributes=attributes,
+            attributes=self._process_attributes,
         )
+        if span.is_recording():
+            span.set_attribute("messaging.message.id", item.message_id)
+            if decision.vehicle is not None:
+                span.set_attribute("fleet.vehicle.name", decision.vehicle)
+        return span
 
     def received(self, decisions: Sequence[Decision]) -> None:
         for body_format, count in Counter(d.body_format for d in decisions).items():
@@ -105,7 +111,7 @@ class IngestTelemetry:
         conventions model batches — a child of the first sampled message's span, linked to the
         other sampled ones (an unsampled message's span is in no trace: nothing to link to)."""
         size = len(kept)
-        sampled = [span for _, span in kept if span.get_span_context().trace_flags.sampled]
+        sampled = _sampled(kept)
         first = sampled[0] if sampled else kept[0][1]  # the batch's exemplars point at it too
         self._batch_size.observe(size, span=first)
         self._store_duration.observe((end_ns - start_ns) / 1e9, span=first)
@@ -139,7 +145,8 @@ class IngestTelemetry:
         self._last_stored.set(now)
         window = self.settings.active_window_seconds
         self._active.set(sum(1 for seen in self._last_seen.values() if now - seen <= window))
-        with trace.use_span(kept[0][1]):
+        sampled = _sampled(kept)
+        with trace.use_span(sampled[0] if sampled else kept[0][1]):  # a trace one can open
             log.info(
                 "stored %d positions (%d already stored)",
                 inserted,
@@ -152,6 +159,11 @@ class IngestTelemetry:
                     }
                 ),
             )
+
+
+def _sampled(kept: Kept) -> list[Span]:
+    """The spans of a batch that are in a recorded trace."""
+    return [span for _, span in kept if span.get_span_context().trace_flags.sampled]
 
 
 def _log_stored(decision: Decision, position: StoredPosition, duplicate: bool) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from observability.runtime.tracing import DEPLOYED_SAMPLING
 from services.stack.components.base import Component, Context, Program
 from services.stack.components.ferretdb import external_mongodb_url, local_mongodb_url
 from services.stack.health import Health, http_ok
@@ -47,6 +48,7 @@ class FleetService(Component):
                 "MONGODB_URL": external_mongodb_url() or local_mongodb_url(),
                 "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{configured_port('otelcol', 4318)}",
                 "OTEL_SERVICE_NAME": self.name,
+                **DEPLOYED_SAMPLING,
                 "PYTHONUNBUFFERED": "1",
                 **self.environment,
             },

@@ -1,0 +1,73 @@
+"""What "telemetry on" and "off" mean in the benchmarks, and where their spans go.
+
+Spans go to a real OpenTelemetry Collector that receives them over OTLP/HTTP and drops them: the
+services pay everything exporting costs them (batching, protobuf encoding, the HTTP posts), and
+nothing else on this shared machine pays for indexing them in a backend, which is no cost of
+instrumenting the service.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mirakuru import TCPExecutor
+
+from observability.runtime.tracing import DEPLOYED_SAMPLING
+from services.stack.api import ensure_tool
+from tests.support.processes import free_port
+
+CONFIG = """\
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:{port}
+exporters:
+  debug:
+    verbosity: basic
+service:
+  telemetry:
+    logs:
+      level: warn
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [debug]
+"""
+
+
+#: A service's telemetry settings per variant: as deployed (traces sampled as every deployment
+#: samples them), every request or message traced, or none at all.
+VARIANTS: dict[str, dict[str, str]] = {
+    "on": {"FLEET_TELEMETRY": "on", **DEPLOYED_SAMPLING},
+    "all-traced": {"FLEET_TELEMETRY": "on", "OTEL_TRACES_SAMPLER": "parentbased_always_on"},
+    "off": {"FLEET_TELEMETRY": "off", "LOG_LEVEL": "WARNING"},
+}
+
+
+def telemetry_env(variant: str, endpoint: str) -> dict[str, str]:
+    """The environment of a service measured in ``variant``, exporting spans to ``endpoint``."""
+    env = dict(VARIANTS[variant])
+    if variant != "off":
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
+    return env
+
+
+@contextmanager
+def span_sink() -> Iterator[str]:
+    """Runs the collector; yields its OTLP endpoint (``OTEL_EXPORTER_OTLP_ENDPOINT``)."""
+    binary = ensure_tool("otelcol-fleet")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="span-sink-") as folder:
+        config = Path(folder) / "otelcol.yaml"
+        config.write_text(CONFIG.format(port=port))
+        executor = TCPExecutor(
+            [str(binary), f"--config={config}"], host="127.0.0.1", port=port, timeout=60
+        )
+        with executor:
+            yield f"http://127.0.0.1:{port}"
