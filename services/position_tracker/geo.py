@@ -12,6 +12,7 @@ Miles per hour use the original's factor, 2.236936 per metre/second.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol
@@ -98,12 +99,31 @@ def leg(previous: TimedPoint, new: TimedPoint) -> Leg:
 
     Elapsed time is absolute, so a report delivered out of order still gets a sane speed.
     """
-    azimuth, _, distance = WGS84.inv(
-        previous.longitude, previous.latitude, new.longitude, new.latitude
+    return legs([(previous, new)])[0]
+
+
+def legs(pairs: Sequence[tuple[TimedPoint, TimedPoint]]) -> list[Leg]:
+    """``leg`` for each (previous, new) pair, in one call into PROJ.
+
+    One call per batch rather than per position: PROJ releases the GIL on every call, and taking
+    it back while the tracker's other threads are busy costs a hundred times the computation.
+    """
+    if not pairs:
+        return []
+    azimuths, _, distances = WGS84.inv(
+        [a.longitude for a, _ in pairs],
+        [a.latitude for a, _ in pairs],
+        [b.longitude for _, b in pairs],
+        [b.latitude for _, b in pairs],
     )
-    heading = None if distance < _SAME_POINT_M else normalise_heading(azimuth)
-    elapsed = abs((new.timestamp - previous.timestamp).total_seconds())
-    return Leg(distance_m=distance, heading_deg=heading, elapsed_s=elapsed)
+    return [
+        Leg(
+            distance_m=distance,
+            heading_deg=None if distance < _SAME_POINT_M else normalise_heading(azimuth),
+            elapsed_s=abs((b.timestamp - a.timestamp).total_seconds()),
+        )
+        for (a, b), azimuth, distance in zip(pairs, azimuths, distances, strict=True)
+    ]
 
 
 def speed_kmh(previous: TimedPoint | None, new: TimedPoint) -> float | None:

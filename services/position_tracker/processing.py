@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 
-from services.position_tracker.geo import Fix, leg
+from services.position_tracker.geo import Fix, Leg, leg, legs
 from services.position_tracker.messages import (
     Position,
     Rejection,
@@ -101,16 +102,28 @@ def decide(
         (item, parse_position(item.body, now=now, max_future_skew=limits.future_skew))
         for item in batch
     ]
+    valid = sorted(
+        ((i, p) for i, (_, p) in enumerate(parsed) if isinstance(p, Position)),
+        key=lambda ip: (ip[1].vehicle, ip[1].timestamp),
+    )
+    planned = _legs_within(valid)
     outcomes: dict[int, StoredPosition | Rejection] = {}
-    chained: dict[str, StoredPosition] = {}
-    valid = [(i, p) for i, (_, p) in enumerate(parsed) if isinstance(p, Position)]
-    for index, position in sorted(valid, key=lambda ip: (ip[1].vehicle, ip[1].timestamp)):
-        last = chained.get(position.vehicle)
-        if last is None or last.timestamp >= position.timestamp:
+    #: Each vehicle's latest kept position in this batch, with its index.
+    chained: dict[str, tuple[int, StoredPosition]] = {}
+    for index, position in valid:
+        link = chained.get(position.vehicle)
+        movement = None
+        if link is not None and link[1].timestamp < position.timestamp:
+            last: StoredPosition | None = link[1]
+            plan = planned.get(index)
+            if plan is not None and plan[0] == link[0]:
+                movement = plan[1]  # else a refused position broke the chain: computed alone
+        else:
             last = previous.before(position.vehicle, position.timestamp)
-        outcomes[index] = _derive(position, last, now, limits)
-        if isinstance(outcomes[index], StoredPosition):
-            chained[position.vehicle] = outcomes[index]  # type: ignore[assignment]
+        outcome = _derive(position, last, now, limits, movement)
+        outcomes[index] = outcome
+        if isinstance(outcome, StoredPosition):
+            chained[position.vehicle] = (index, outcome)
     return [
         Decision(
             item,
@@ -121,14 +134,34 @@ def decide(
     ]
 
 
+def _legs_within(valid: Sequence[tuple[int, Position]]) -> dict[int, tuple[int, Leg]]:
+    """For each position, the leg from the one before it of the same vehicle in the batch, with
+    that one's index: all computed in one call (``geo.legs``)."""
+    pairs = [
+        (before, after)
+        for before, after in pairwise(valid)
+        if before[1].vehicle == after[1].vehicle and before[1].timestamp < after[1].timestamp
+    ]
+    computed = legs([(before, after) for (_, before), (_, after) in pairs])
+    return {
+        after_index: (before_index, movement)
+        for ((before_index, _), (after_index, _)), movement in zip(pairs, computed, strict=True)
+    }
+
+
 def _derive(
-    position: Position, last: StoredPosition | None, now: datetime, limits: Limits
+    position: Position,
+    last: StoredPosition | None,
+    now: datetime,
+    limits: Limits,
+    movement: Leg | None = None,
 ) -> StoredPosition | Rejection:
+    """``movement``: the leg from ``last``, when already computed."""
     speed = heading = None
     if last is not None:
-        here = Fix(position.latitude, position.longitude, position.timestamp)
-        there = Fix(last.lat, last.lng, last.timestamp)
-        movement = leg(there, here)
+        if movement is None:
+            here = Fix(position.latitude, position.longitude, position.timestamp)
+            movement = leg(Fix(last.lat, last.lng, last.timestamp), here)
         teleport = teleport_rejection(movement, limits.teleport_kmh)
         if teleport is not None:
             return teleport

@@ -97,3 +97,19 @@ def test_bad_messages_are_refused_with_their_reason_and_good_ones_kept():
     ]
     assert decisions[3].vehicle == "C"
     assert [d.body_format for d in decisions] == ["unknown", "unknown", "unknown", "json"]
+
+
+def test_interleaved_vehicles_each_chain_to_their_own_positions():
+    step = timedelta(seconds=10)
+    batch = [
+        message("A", 53.0, -1.5, T0),
+        message("B", 52.0, -1.0, T0),
+        message("B", 52.0, -1.002, T0 + step),
+        message("A", 53.001, -1.5, T0 + step),
+    ]
+    outcomes = [d.outcome for d in decide(batch, PreviousPositions(Lookups([])), NOW, LIMITS)]
+    a_speed = distance_m(53.0, -1.5, 53.001, -1.5) / 10 * 3.6
+    b_speed = distance_m(52.0, -1.0, 52.0, -1.002) / 10 * 3.6
+    assert abs(outcomes[3].speed_kmh - a_speed) < 1e-6
+    assert abs(outcomes[2].speed_kmh - b_speed) < 1e-6
+    assert abs(outcomes[2].heading - 270.0) < 0.1  # due west
