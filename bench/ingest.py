@@ -10,7 +10,8 @@ Each round, side by side on the same machine:
    deployed: metrics, logs, traces sampled as every deployment sets them (``DEPLOYED_SAMPLING``)
    and exported over OTLP to a real collector that drops them (``instrumentation.py``);
 3. with ``--telemetry``, the tracker again with ``FLEET_TELEMETRY=off``;
-4. with ``--all-traced``, the tracker again tracing every position (``parentbased_always_on``).
+4. with ``--all-traced``, the tracker again tracing every position (``always_on``: whatever the
+   publisher decided).
 
 Rates are N over the time between the first and the last message handled (the tracker's from
 the ``stored_at`` of what it stored), so start-up is not counted. Then a paced run publishes at
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import statistics
 import sys
 import threading
@@ -71,12 +73,20 @@ def positions(n: int, vehicles: int, start: datetime) -> list[tuple[str, str]]:
     return out
 
 
+def traceparent(i: int) -> str:
+    """The context the simulator would publish message ``i`` in: every message carries one, and
+    one in ten is sampled (the deployed ratio), so the tracker decides as it does in production."""
+    sampled = "01" if i % 10 == 0 else "00"
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-{sampled}"
+
+
 def fill(queue: str, bodies: list[tuple[str, str]]) -> None:
     """Publish persistent messages; one receipt at the end proves the broker has them all."""
     client = StompClient()
-    for _, body in bodies[:-1]:
-        client.conn.send(f"/queue/{queue}", body, headers={"persistent": "true"})
-    client.send(queue, bodies[-1][1])
+    for i, (_, body) in enumerate(bodies[:-1]):
+        headers = {"persistent": "true", "traceparent": traceparent(i)}
+        client.conn.send(f"/queue/{queue}", body, headers=headers)
+    client.send(queue, bodies[-1][1], headers={"traceparent": traceparent(len(bodies) - 1)})
     client.close()
 
 

@@ -45,7 +45,7 @@ service:
 #: samples them), every request or message traced, or none at all.
 VARIANTS: dict[str, dict[str, str]] = {
     "on": {"FLEET_TELEMETRY": "on", **DEPLOYED_SAMPLING},
-    "all-traced": {"FLEET_TELEMETRY": "on", "OTEL_TRACES_SAMPLER": "parentbased_always_on"},
+    "all-traced": {"FLEET_TELEMETRY": "on", "OTEL_TRACES_SAMPLER": "always_on"},
     "off": {"FLEET_TELEMETRY": "off", "LOG_LEVEL": "WARNING"},
 }
 
