@@ -15,6 +15,7 @@ from observability.runtime.http import instrument_app
 from services.common.errors import install_problem_handlers, problem
 from services.common.version import VERSION
 
+NO_NATIVE_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 #: A readiness check: returns None when the dependency is usable, else why not.
 ReadinessCheck = Callable[[], str | None]
 Lifespan = (
@@ -36,6 +37,10 @@ def create_service_app(
         description=description,
         version=VERSION,
         lifespan=lifespan,  # type: ignore[arg-type]
+        # FastAPI's own OpenTelemetry support (0.165+) would add a second server span, and spans
+        # for every dependency and serialization, on top of opentelemetry-instrumentation-
+        # fastapi's: one instrumentation, ours. (Older FastAPI keeps the setting in ``extra``.)
+        telemetry=NO_NATIVE_TELEMETRY,
         **{"redoc_url": None, "swagger_ui_oauth2_redirect_url": None, **fastapi_options},
     )
     install_problem_handlers(app)

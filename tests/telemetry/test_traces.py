@@ -125,6 +125,12 @@ def test_one_trace_runs_from_the_gateway_to_the_tracker(exporter, names):
     assert tracker_span.context.trace_id == gateway_span.context.trace_id
     assert tracker_span.parent.span_id == client_span.context.span_id
     assert gateway_span.attributes["http.route"] == "/api/vehicles"
+    # One instrumentation: no second server span, no span per dependency or serialization (what
+    # FastAPI's native telemetry would add).
+    in_trace = [s for s in spans if s.context.trace_id == gateway_span.context.trace_id]
+    services = [s.resource.attributes["service.name"] for s in by_kind(in_trace, SpanKind.SERVER)]
+    assert sorted(services) == ["api-gateway", "position-tracker"]
+    assert [s.name for s in by_kind(in_trace, SpanKind.INTERNAL)] == []
     # The request's exemplar on the RED histogram names this very trace.
     trace_id = format(gateway_span.context.trace_id, "032x")
     assert 'route="/api/vehicles",status_class="2xx"' in exposition
