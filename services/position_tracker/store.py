@@ -140,7 +140,15 @@ class PositionStore:
 
     # -- reads -------------------------------------------------------------------------------
     def previous(self, vehicle: str, before: datetime) -> StoredPosition | None:
-        """The vehicle's stored position just before ``before``."""
+        """The vehicle's stored position just before ``before``.
+
+        In order (the usual case) that is the vehicle's latest position, read by ``_id``; only an
+        older report needs the time index, which FerretDB's SQLite backend cannot use (it scans
+        the collection: seconds once it holds a day of positions, at every tracker restart).
+        """
+        latest = self.latest(vehicle)
+        if latest is not None and latest.timestamp < before:
+            return latest
         doc = self.positions.find_one(
             {"vehicle": vehicle, "timestamp": {"$lt": before}}, sort=[("timestamp", DESCENDING)]
         )
