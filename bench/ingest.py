@@ -49,6 +49,12 @@ MONGODB_URL = "mongodb://127.0.0.1:27017/"
 PREFETCH = 1000
 #: Extra tracker settings to try (``--env BATCH_MAX=500``).
 EXTRA_ENV: dict[str, str] = {}
+#: The tracker's variants and their telemetry setting (``instrumentation.VARIANTS``).
+TRACKER_VARIANTS = {
+    "tracker": "on",
+    "tracker-telemetry-off": "off",
+    "tracker-all-traced": "all-traced",
+}
 #: Where the tracker exports its spans (while the span sink runs).
 SINK: dict[str, str] = {}
 
@@ -245,9 +251,7 @@ def main() -> None:
 
 def measure(args: argparse.Namespace) -> None:
     run_id = uuid.uuid4().hex[:6]
-    results: dict[str, list[float]] = {
-        "bare": [], "tracker": [], "tracker-telemetry-off": [], "tracker-all-traced": []
-    }  # fmt: skip
+    results: dict[str, list[float]] = {"bare": [], **{v: [] for v in TRACKER_VARIANTS}}
     for round_no in range(args.rounds):
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
         bodies = positions(args.positions, args.vehicles, start)
@@ -260,9 +264,7 @@ def measure(args: argparse.Namespace) -> None:
             if variant == "bare":
                 rate = bare_rate(queue, args.positions)
             else:
-                telemetry = {"tracker": "on", "tracker-telemetry-off": "off"}.get(
-                    variant, "all-traced"
-                )
+                telemetry = TRACKER_VARIANTS[variant]
                 database = f"bench_{run_id}_{round_no}_{telemetry}".replace("-", "_")
                 rate = run_tracker(
                     queue, database, last_positions(bodies), args.positions, telemetry, run_id

@@ -82,9 +82,7 @@ def initial_heading_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> f
     In [0, 360). ``None`` when the points coincide: a parked vehicle has no heading.
     """
     azimuth, _, distance = WGS84.inv(lon1, lat1, lon2, lat2)
-    if distance < _SAME_POINT_M:
-        return None
-    return normalise_heading(azimuth)
+    return _heading(azimuth, distance)
 
 
 def normalise_heading(degrees: float) -> float:
@@ -92,6 +90,11 @@ def normalise_heading(degrees: float) -> float:
     heading = degrees % 360.0
     # -1e-17 % 360 == 360.0 in floating point: fold it back.
     return 0.0 if heading >= 360.0 else heading
+
+
+def _heading(azimuth: float, distance: float) -> float | None:
+    """The heading of a move, in [0, 360); None when the points coincide."""
+    return None if distance < _SAME_POINT_M else normalise_heading(azimuth)
 
 
 def leg(previous: TimedPoint, new: TimedPoint) -> Leg:
@@ -119,7 +122,7 @@ def legs(pairs: Sequence[tuple[TimedPoint, TimedPoint]]) -> list[Leg]:
     return [
         Leg(
             distance_m=distance,
-            heading_deg=None if distance < _SAME_POINT_M else normalise_heading(azimuth),
+            heading_deg=_heading(azimuth, distance),
             elapsed_s=abs((b.timestamp - a.timestamp).total_seconds()),
         )
         for (a, b), azimuth, distance in zip(pairs, azimuths, distances, strict=True)

@@ -111,8 +111,7 @@ class IngestTelemetry:
         conventions model batches — a child of the first sampled message's span, linked to the
         other sampled ones (an unsampled message's span is in no trace: nothing to link to)."""
         size = len(kept)
-        sampled = _sampled(kept)
-        first = sampled[0] if sampled else kept[0][1]  # the batch's exemplars point at it too
+        first = _anchor(kept)  # the batch's exemplars point at it too
         self._batch_size.observe(size, span=first)
         self._store_duration.observe((end_ns - start_ns) / 1e9, span=first)
         self.tracer.start_span(
@@ -121,7 +120,11 @@ class IngestTelemetry:
             kind=SpanKind.CLIENT,
             start_time=start_ns,
             attributes={**self._write_attributes, "fleet.batch.size": size},
-            links=[trace.Link(span.get_span_context()) for span in sampled[1:]],
+            links=[
+                trace.Link(span.get_span_context())
+                for _, span in kept
+                if span is not first and _is_sampled(span)
+            ],
         ).end(end_time=end_ns)
 
     def stored(self, kept: Kept, duplicates: set[str]) -> None:
@@ -145,8 +148,7 @@ class IngestTelemetry:
         self._last_stored.set(now)
         window = self.settings.active_window_seconds
         self._active.set(sum(1 for seen in self._last_seen.values() if now - seen <= window))
-        sampled = _sampled(kept)
-        with trace.use_span(sampled[0] if sampled else kept[0][1]):  # a trace one can open
+        with trace.use_span(_anchor(kept)):
             log.info(
                 "stored %d positions (%d already stored)",
                 inserted,
@@ -161,9 +163,14 @@ class IngestTelemetry:
             )
 
 
-def _sampled(kept: Kept) -> list[Span]:
-    """The spans of a batch that are in a recorded trace."""
-    return [span for _, span in kept if span.get_span_context().trace_flags.sampled]
+def _is_sampled(span: Span) -> bool:
+    return span.get_span_context().trace_flags.sampled
+
+
+def _anchor(kept: Kept) -> Span:
+    """The span a batch's write span, exemplars and log line hang on: its first sampled message
+    (a trace one can open), else its first message."""
+    return next((span for _, span in kept if _is_sampled(span)), kept[0][1])
 
 
 def _log_stored(decision: Decision, position: StoredPosition, duplicate: bool) -> None:

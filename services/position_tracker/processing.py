@@ -160,8 +160,7 @@ def _derive(
     speed = heading = None
     if last is not None:
         if movement is None:
-            here = Fix(position.latitude, position.longitude, position.timestamp)
-            movement = leg(Fix(last.lat, last.lng, last.timestamp), here)
+            movement = leg(Fix(last.lat, last.lng, last.timestamp), position)
         teleport = teleport_rejection(movement, limits.teleport_kmh)
         if teleport is not None:
             return teleport
