@@ -8,11 +8,15 @@ from collections import Counter
 from collections.abc import Sequence
 
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind
 
 from observability.runtime import Telemetry
 from observability.runtime.logs import fields
-from observability.runtime.messaging import extract_context
+from observability.runtime.messaging import (
+    extract_context,
+    follows_unsampled_publishers,
+    unsampled_publisher,
+)
 from services.position_tracker import telemetry as t
 from services.position_tracker.messages import Rejection
 from services.position_tracker.processing import Decision
@@ -28,6 +32,9 @@ Kept = Sequence[tuple[Decision, Span]]
 class IngestTelemetry:
     def __init__(self, telemetry: Telemetry, settings: TrackerSettings) -> None:
         self.tracer = telemetry.tracer
+        self._tracing = telemetry.tracer_provider is not None
+        #: Whether a message whose publisher did not sample it can skip starting a span.
+        self._follows_publishers = follows_unsampled_publishers(telemetry.tracer_provider)
         self.settings = settings
         m = telemetry.metrics
         self._received = m.counter(t.POSITIONS_RECEIVED)
@@ -60,11 +67,20 @@ class IngestTelemetry:
     def start_span(self, decision: Decision) -> Span:
         """The message's span, a child of its publisher's. The attributes a sampler may use are
         given at creation (one shared dict); the per-message ones only when the span records,
-        so an unsampled message costs little more than its sampling decision."""
+        so a sampled-out message costs little. Under a sampler that follows the publisher's
+        decision (the deployed one), a message the publisher did not sample gets no span of its
+        own: it runs in the publisher's (non-recording) span. With tracing off, nothing is read."""
+        if not self._tracing:
+            return INVALID_SPAN
         item = decision.incoming
+        context = extract_context(item.headers)
+        if self._follows_publishers:
+            publisher = unsampled_publisher(context)
+            if publisher is not None:
+                return publisher
         span = self.tracer.start_span(
             self._process_span_name,
-            context=extract_context(item.headers),
+            context=context,
             kind=SpanKind.CONSUMER,
             start_time=item.received_ns,
             attributes=self._process_attributes,
