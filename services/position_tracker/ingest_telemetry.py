@@ -13,9 +13,10 @@ from opentelemetry.trace import INVALID_SPAN, Span, SpanKind
 from observability.runtime import Telemetry
 from observability.runtime.logs import fields
 from observability.runtime.messaging import (
+    UnsampledMessageSpan,
     extract_context,
     follows_unsampled_publishers,
-    unsampled_publisher,
+    publisher_sampled,
 )
 from services.position_tracker import telemetry as t
 from services.position_tracker.messages import Rejection
@@ -65,31 +66,24 @@ class IngestTelemetry:
         self._last_stored.set(newest_stored_at)
 
     def start_span(self, decision: Decision) -> Span:
-        """The message's span, a child of its publisher's. The attributes a sampler may use are
-        given at creation (one shared dict); the per-message ones only when the span records,
-        so a sampled-out message costs little. Under a sampler that follows the publisher's
-        decision (the deployed one), a message the publisher did not sample gets no span of its
-        own: it runs in the publisher's (non-recording) span. With tracing off, nothing is read."""
+        """The message's span, a child of its publisher's. Under a sampler that follows the
+        publisher's decision (the deployed one), a message the publisher did not sample gets no
+        span of its own (``UnsampledMessageSpan``). With tracing off, nothing is read."""
         if not self._tracing:
             return INVALID_SPAN
         item = decision.incoming
-        context = extract_context(item.headers)
-        if self._follows_publishers:
-            publisher = unsampled_publisher(context)
-            if publisher is not None:
-                return publisher
-        span = self.tracer.start_span(
+        if self._follows_publishers and publisher_sampled(item.headers) is False:
+            return UnsampledMessageSpan(item.headers)
+        attributes = {**self._process_attributes, "messaging.message.id": item.message_id}
+        if decision.vehicle is not None:
+            attributes["fleet.vehicle.name"] = decision.vehicle
+        return self.tracer.start_span(
             self._process_span_name,
-            context=context,
+            context=extract_context(item.headers),
             kind=SpanKind.CONSUMER,
             start_time=item.received_ns,
-            attributes=self._process_attributes,
+            attributes=attributes,
         )
-        if span.is_recording():
-            span.set_attribute("messaging.message.id", item.message_id)
-            if decision.vehicle is not None:
-                span.set_attribute("fleet.vehicle.name", decision.vehicle)
-        return span
 
     def received(self, decisions: Sequence[Decision]) -> None:
         for body_format, count in Counter(d.body_format for d in decisions).items():
@@ -139,7 +133,7 @@ class IngestTelemetry:
             links=[
                 trace.Link(span.get_span_context())
                 for _, span in kept
-                if span is not first and _is_sampled(span)
+                if span is not first and span.is_recording()
             ],
         ).end(end_time=end_ns)
 
@@ -155,7 +149,7 @@ class IngestTelemetry:
             self._last_seen[position.vehicle] = now
             published = decision.incoming.published_at
             if published is not None:
-                self._delay.observe(max(now - published, 0.0), span=span)
+                self._delay.observe(max(now - published, 0.0), span=_recorded(span))
             if debug:
                 with trace.use_span(span):
                     _log_stored(decision, position, duplicate)
@@ -179,14 +173,16 @@ class IngestTelemetry:
             )
 
 
-def _is_sampled(span: Span) -> bool:
-    return span.get_span_context().trace_flags.sampled
+def _recorded(span: Span) -> Span:
+    """``span`` when it is recorded, else none: an exemplar or a link points at a trace one can
+    open, and asking an unrecorded message span for its context would parse it for nothing."""
+    return span if span.is_recording() else INVALID_SPAN
 
 
 def _anchor(kept: Kept) -> Span:
-    """The span a batch's write span, exemplars and log line hang on: its first sampled message
+    """The span a batch's write span, exemplars and log line hang on: its first recorded message
     (a trace one can open), else its first message."""
-    return next((span for _, span in kept if _is_sampled(span)), kept[0][1])
+    return next((span for _, span in kept if span.is_recording()), kept[0][1])
 
 
 def _log_stored(decision: Decision, position: StoredPosition, duplicate: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -103,6 +104,24 @@ def test_every_bad_message_is_dead_lettered_with_its_reason_and_good_ones_stored
         assert (
             f'fleet_tracker_positions_dead_lettered_total{{reason="{reason.value}"}} 1.0' in metrics
         )
+
+
+def test_a_dead_letter_keeps_the_trace_its_publisher_did_not_sample(tracker, broker, names):
+    """Under a sampler that follows the publisher (the default) an unsampled message gets no span
+    of its own, yet what it leads to stays in its trace: the dead-lettered copy and the log."""
+    trace_id, parent = secrets.token_hex(16), secrets.token_hex(8)
+    broker.send(names.queue, "{unsampled", {"traceparent": f"00-{trace_id}-{parent}-00"})
+
+    (dead,) = eventually(lambda: _at_least(broker.read(names.dlq, quiet_for=1.0), 1), timeout=30)
+    version, forwarded_trace, _span, flags = dead.headers["traceparent"].split("-")
+    assert (version, forwarded_trace, flags) == ("00", trace_id, "00")
+
+    def logged() -> dict:
+        records = [json.loads(line) for line in tracker.log_lines() if line.startswith("{")]
+        (record,) = [r for r in records if r.get("event.action") == "position-dead-lettered"]
+        return record
+
+    assert eventually(logged)["trace.id"] == trace_id
 
 
 def test_a_fleetman_map_message_and_a_plain_fleetman_body_are_both_stored(tracker, broker, names):
