@@ -13,6 +13,7 @@ Each round, side by side on the same machine:
 4. with ``--all-traced``, the tracker again tracing every position (``always_on``: whatever the
    publisher decided).
 
+Each round runs them in an order rotated by one, so none is favoured by always running first.
 Rates are N over the time between the first and the last message handled (the tracker's from
 the ``stored_at`` of what it stored), so start-up is not counted. Then a paced run publishes at
 ``--paced-rate`` and reports p50/p99 of publish → stored (``stored_at`` minus the time the
@@ -217,6 +218,13 @@ def _key(vehicle: str, moment: datetime) -> str:
     return f"{vehicle}|{int(moment.timestamp() * 1000)}"
 
 
+def _order(variants: list[str], round_no: int) -> list[str]:
+    """The variants rotated by one each round: none always runs first, or right after another
+    (the broker and the database still settle the previous run's writes when the next starts)."""
+    shift = round_no % len(variants)
+    return variants[shift:] + variants[:shift]
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -252,13 +260,13 @@ def main() -> None:
 def measure(args: argparse.Namespace) -> None:
     run_id = uuid.uuid4().hex[:6]
     results: dict[str, list[float]] = {"bare": [], **{v: [] for v in TRACKER_VARIANTS}}
+    variants = ["bare", "tracker"]
+    variants += ["tracker-telemetry-off"] if args.telemetry else []
+    variants += ["tracker-all-traced"] if args.all_traced else []
     for round_no in range(args.rounds):
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
         bodies = positions(args.positions, args.vehicles, start)
-        variants = ["bare", "tracker"]
-        variants += ["tracker-telemetry-off"] if args.telemetry else []
-        variants += ["tracker-all-traced"] if args.all_traced else []
-        for variant in variants:
+        for variant in _order(variants, round_no):
             queue = f"bench.{run_id}.{round_no}.{variant}"
             fill(queue, bodies)
             if variant == "bare":
