@@ -4,7 +4,8 @@
   `services.stack.api.ensure_up`; it is left running afterwards so a warm re-run is fast.
 - `isolation` gives this test session its own STOMP queue names, MongoDB database and
   Elasticsearch index prefix (all derived from `run_id`), and removes the database and the
-  indices at session end (the broker drops idle, empty `fleet-test.*` queues by itself).
+  indices at session end, and consumes what its queues still hold (the broker then drops the
+  idle, empty `fleet-test.*` queues by itself).
 """
 
 from __future__ import annotations
@@ -96,7 +97,16 @@ def isolation(run_id: str) -> Iterator[RunNames]:
 
 
 def cleanup_run(names: RunNames) -> None:
-    """Drop the run's MongoDB database and Elasticsearch indices (best effort, quiet)."""
+    """Drain the run's queues, drop its MongoDB database and Elasticsearch indices (best effort,
+    quiet)."""
+    if api.is_healthy(["activemq"]):
+        from tests.support.broker import StompClient
+
+        broker = StompClient((api.STOMP_HOST, api.STOMP_PORT))
+        try:
+            broker.drain(names.queue_prefix)
+        finally:
+            broker.close()
     if not api.is_healthy(["ferretdb", "elasticsearch"]):
         return
     from elasticsearch import Elasticsearch

@@ -16,6 +16,7 @@ from pymongo import MongoClient
 
 from services.stack import api
 from services.stack.components.ferretdb import external_mongodb_url
+from tests.support.broker import StompClient
 
 pytestmark = pytest.mark.stack
 
@@ -85,6 +86,22 @@ def test_activemq_dispatches_a_whole_prefetch_before_any_ack(isolation):
         conn.ack(received[-1].headers["ack"])  # one cumulative ack drains the queue
     finally:
         conn.disconnect()
+
+
+def test_what_a_run_leaves_in_its_queues_is_drained(isolation):
+    """A message left in a queue pins the broker's journal file it sits in: the cleanup at the
+    end of a test session consumes whatever the run's queues still hold."""
+    prefix = isolation.queue("leftovers.")
+    client = StompClient((api.STOMP_HOST, api.STOMP_PORT))
+    try:
+        for name, count in (("a", 3), ("b", 1)):
+            for i in range(count):
+                client.send(f"{prefix}{name}", str(i))
+        assert client.queue_sizes(prefix) == {f"{prefix}a": 3, f"{prefix}b": 1}
+        assert client.drain(prefix) == 4
+        assert client.queue_sizes(prefix) == {f"{prefix}a": 0, f"{prefix}b": 0}
+    finally:
+        client.close()
 
 
 def test_ferretdb_stores_and_queries_documents(isolation):

@@ -9,7 +9,11 @@ from dataclasses import dataclass
 
 import stomp
 
+from services.position_tracker.messages import map_message_fields
+
 BROKER = ("127.0.0.1", 61613)
+#: ActiveMQ's statistics plugin: a message sent here is answered with each queue's counters.
+STATISTICS = "ActiveMQ.Statistics.Destination."
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,37 @@ class StompClient:
         finally:
             self.conn.unsubscribe(id=sub)
         return got
+
+    def queue_sizes(self, prefix: str, wait: float = 2.0) -> dict[str, int]:
+        """How many messages each queue named ``prefix...`` holds, from the broker's statistics
+        plugin (one MapMessage per matching queue, answered to a temporary queue). ``prefix``
+        ends with a dot: ActiveMQ's wildcards stand for whole name segments."""
+        reply_to = f"/temp-queue/sizes-{next(self._ids)}"
+        sub = f"s{next(self._ids)}"
+        headers = {"transformation": "jms-map-json"}
+        self.conn.subscribe(reply_to, id=sub, ack="auto", headers=headers)
+        try:
+            self.conn.send(f"/queue/{STATISTICS}{prefix}>", "", headers={"reply-to": reply_to})
+            sizes: dict[str, int] = {}
+            try:
+                while True:
+                    fields = map_message_fields(self.listener.messages.get(timeout=wait).body)
+                    if fields and isinstance(fields.get("size"), int | float):
+                        name = str(fields.get("destinationName", "")).split("://", 1)[-1]
+                        sizes[name] = int(fields["size"])
+            except queue.Empty:
+                return sizes
+        finally:
+            self.conn.unsubscribe(id=sub)
+
+    def drain(self, prefix: str) -> int:
+        """Consume what is left in the queues named ``prefix...``; returns how many messages.
+
+        A message left in a queue keeps the whole journal file it sits in (KahaDB reclaims
+        files, not messages): the leftovers of many test runs fill the local broker's store
+        until it blocks every producer."""
+        left = {name: size for name, size in self.queue_sizes(prefix).items() if size}
+        return sum(len(self.read(name, quiet_for=0.5, limit=size)) for name, size in left.items())
 
     def close(self) -> None:
         if self.conn.is_connected():
