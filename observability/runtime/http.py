@@ -56,9 +56,12 @@ class RedMetricsMiddleware:
 def instrument_app(
     app: FastAPI, metrics: ServiceMetrics, tracer_provider: TracerProvider | None
 ) -> None:
-    """Add traces (OpenTelemetry), RED metrics and a ``/metrics`` endpoint to a FastAPI app."""
-    histogram = metrics.histogram(metrics.catalog.metric(HTTP_REQUEST_DURATION))
-    app.add_middleware(RedMetricsMiddleware, histogram=histogram)
+    """Add traces (OpenTelemetry), RED metrics and a ``/metrics`` endpoint to a FastAPI app.
+    With telemetry off, only the endpoint (answering the process metrics): requests pass
+    through no instrumentation at all."""
+    if metrics.enabled:
+        histogram = metrics.histogram(metrics.catalog.metric(HTTP_REQUEST_DURATION))
+        app.add_middleware(RedMetricsMiddleware, histogram=histogram)
 
     async def metrics_endpoint(request: Request) -> Response:
         body, content_type = metrics.exposition(request.headers.get("accept"))
