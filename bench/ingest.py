@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
 import stomp
 from pymongo import MongoClient
 from pymongo.collection import Collection
@@ -128,8 +129,11 @@ def bare_rate(queue: str, n: int) -> float:
 
 @dataclass
 class TrackerRun:
+    #: Positions per second, first to last stored.
     rate: float
-    delays: list[float]
+    #: The tracker process's CPU time (all its threads) per position, in microseconds: less
+    #: noisy than the rate on a shared machine, and what telemetry costs shows in it directly.
+    cpu_us: float
 
 
 def all_latest(vehicles: Collection, last: dict[str, datetime]) -> bool:
@@ -143,7 +147,7 @@ def last_positions(bodies: list[tuple[str, str]]) -> dict[str, datetime]:
 
 def run_tracker(
     queue: str, database: str, last: dict[str, datetime], n: int, telemetry: str, run_id: str
-) -> float:
+) -> TrackerRun:
     env = {
         "POSITION_QUEUE": queue,
         "DEAD_LETTER_QUEUE": f"{queue}.dlq",
@@ -156,6 +160,8 @@ def run_tracker(
         "services.position_tracker", f"bench-tracker-{telemetry}", env, run_id
     )
     process.start()
+    tracker = psutil.Process(process.executor.process.pid)  # type: ignore[union-attr]
+    cpu_before = _cpu_seconds(tracker)  # after start-up: the queue is drained from here
     try:
         with MongoClient(MONGODB_URL, tz_aware=True) as client:
             collection = client[database]["positions"]
@@ -166,13 +172,19 @@ def run_tracker(
                 if time.monotonic() > deadline:
                     raise SystemExit(f"tracker did not store all {n} positions in 900 s")
                 time.sleep(0.25)
+            cpu = _cpu_seconds(tracker) - cpu_before
             assert collection.count_documents({}) == n
             stamps = [d["stored_at"] for d in collection.find({}, {"stored_at": 1})]
             client.drop_database(database)
     finally:
         process.stop()
     span = (max(stamps) - min(stamps)).total_seconds()
-    return (n - 1) / span if span > 0 else float("inf")
+    return TrackerRun((n - 1) / span if span > 0 else float("inf"), cpu / n * 1e6)
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
 
 
 def paced_delays(count: int, rate: float, run_id: str) -> list[float]:
@@ -260,6 +272,7 @@ def main() -> None:
 def measure(args: argparse.Namespace) -> None:
     run_id = uuid.uuid4().hex[:6]
     results: dict[str, list[float]] = {"bare": [], **{v: [] for v in TRACKER_VARIANTS}}
+    cpu: dict[str, list[float]] = {v: [] for v in TRACKER_VARIANTS}
     variants = ["bare", "tracker"]
     variants += ["tracker-telemetry-off"] if args.telemetry else []
     variants += ["tracker-all-traced"] if args.all_traced else []
@@ -270,20 +283,24 @@ def measure(args: argparse.Namespace) -> None:
             queue = f"bench.{run_id}.{round_no}.{variant}"
             fill(queue, bodies)
             if variant == "bare":
-                rate = bare_rate(queue, args.positions)
+                rate, detail = bare_rate(queue, args.positions), ""
             else:
                 telemetry = TRACKER_VARIANTS[variant]
                 database = f"bench_{run_id}_{round_no}_{telemetry}".replace("-", "_")
-                rate = run_tracker(
+                run = run_tracker(
                     queue, database, last_positions(bodies), args.positions, telemetry, run_id
                 )
+                rate, detail = run.rate, f"  {run.cpu_us:6.1f} µs CPU/position"
+                cpu[variant].append(run.cpu_us)
             results[variant].append(rate)
-            print(f"round {round_no + 1} {variant:24} {rate:10.0f} positions/s", flush=True)
+            print(f"round {round_no + 1} {variant:24} {rate:10.0f} positions/s{detail}", flush=True)
 
     print("\nmedian over rounds:")
     medians = {k: statistics.median(v) for k, v in results.items() if v}
+    cpu_medians = {k: statistics.median(v) for k, v in cpu.items() if v}
     for variant, value in medians.items():
-        print(f"  {variant:24} {value:10.0f} positions/s")
+        detail = f"  {cpu_medians[variant]:6.1f} µs CPU/position" if variant in cpu_medians else ""
+        print(f"  {variant:24} {value:10.0f} positions/s{detail}")
     print(f"  tracker / bare consumer        {medians['tracker'] / medians['bare']:6.1%}")
     if "tracker-telemetry-off" in medians:
         off = medians["tracker-telemetry-off"]
