@@ -92,5 +92,8 @@ def configure_logging(service_name: str, service_version: str, level: str = "INF
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    # stomp.py is chatty at INFO about every heartbeat and frame.
-    logging.getLogger("stomp.py").setLevel(logging.WARNING)
+    # Chatty at INFO: stomp.py about every heartbeat and frame, httpx about every request a
+    # client makes (the gateway's upstream calls: its access log and the trace's client span
+    # already say it; the line doubled its log volume).
+    for name in ("stomp.py", "httpx"):
+        logging.getLogger(name).setLevel(logging.WARNING)

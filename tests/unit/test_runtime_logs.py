@@ -7,7 +7,7 @@ import logging
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from observability.runtime.logs import EcsJsonFormatter, fields
+from observability.runtime.logs import EcsJsonFormatter, configure_logging, fields
 from services.api_gateway.telemetry import CATALOG
 from tests.support.logcheck import schema_violations
 
@@ -67,3 +67,18 @@ def test_an_undeclared_field_breaks_the_schema():
     line = FORMATTER.format(record("app", "x", **fields(**{"vehicle.colour": "red"})))
     problems = schema_violations(CATALOG, [line])
     assert problems and "vehicle.colour" in problems[0]
+
+
+def test_a_clients_request_lines_are_left_out_but_its_warnings_kept(capsys):
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("api-gateway", "1.2.3")
+        logging.getLogger("httpx").info('HTTP Request: GET http://tracker/vehicles "200 OK"')
+        logging.getLogger("httpx").warning("upstream trouble")
+        logging.getLogger("uvicorn.access").info("an access line")
+        messages = [json.loads(line)["message"] for line in capsys.readouterr().out.splitlines()]
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert messages == ["upstream trouble", "an access line"]
