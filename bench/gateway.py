@@ -5,10 +5,11 @@
 One tracker (telemetry on, a few vehicles stored) serves gateways started in turn: one with
 telemetry as deployed (traces sampled as every deployment samples them and exported to a real
 collector, RED metrics with exemplars, JSON access logs), one with ``FLEET_TELEMETRY=off`` (no
-traces, no metrics; access logs off as well) and, with ``--all-traced``, one tracing every request. A closed-loop client
-with ``--concurrency`` connections requests ``/api/vehicles`` and ``/api/vehicles/{name}``
-alternately. Rounds alternate the order so drift on a shared machine hits both alike. Needs the
-local stack (``make up``).
+traces, no metrics; access logs off as well) and, with ``--all-traced``, one tracing every
+request. A closed-loop client with ``--concurrency`` connections requests ``/api/vehicles`` and
+``/api/vehicles/{name}`` alternately. Rounds alternate the order so drift on a shared machine hits both alike. Each run
+also reports the gateway's CPU time per request (steadier than rates here). Needs the local stack
+(``make up``).
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def measure(args: argparse.Namespace, sink: str) -> None:
     ).start()
     variants = ["on", "off"] + (["all-traced"] if args.all_traced else [])
     rates: dict[str, list[float]] = {variant: [] for variant in variants}
+    cpu: dict[str, list[float]] = {variant: [] for variant in variants}
     try:
         seed(queue)
         deadline = time.monotonic() + 30
@@ -114,13 +116,19 @@ def measure(args: argparse.Namespace, sink: str) -> None:
             order = variants if round_no % 2 == 0 else variants[::-1]
             for telemetry in order:
                 process = gateway(tracker, telemetry, run_id, sink).start()
+                served = process.executor.process.pid  # type: ignore[union-attr]
                 try:
+                    before = instrumentation.cpu_seconds(served)
                     rate = asyncio.run(drive(process.url, args.requests, args.concurrency))
+                    used = instrumentation.cpu_seconds(served) - before
+                    per_request = used / args.requests * 1e6
                 finally:
                     process.stop()
                 rates[telemetry].append(rate)
+                cpu[telemetry].append(per_request)
                 print(
-                    f"round {round_no + 1} telemetry {telemetry:10} {rate:8.0f} requests/s",
+                    f"round {round_no + 1} telemetry {telemetry:10} {rate:8.0f} requests/s"
+                    f"  {per_request:6.0f} µs CPU/request",
                     flush=True,
                 )
     finally:
@@ -136,6 +144,8 @@ def measure(args: argparse.Namespace, sink: str) -> None:
     if "all-traced" in rates:
         every = statistics.median(rates["all-traced"])
         print(f"        every request traced {every:.0f} requests/s, on/off {every / off:.1%}")
+    medians = ", ".join(f"{v} {statistics.median(cpu[v]):.0f}" for v in variants)
+    print(f"        gateway CPU per request (µs): {medians}")
 
 
 if __name__ == "__main__":

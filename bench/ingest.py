@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psutil
 import stomp
 from pymongo import MongoClient
 from pymongo.collection import Collection
@@ -160,8 +159,9 @@ def run_tracker(
         "services.position_tracker", f"bench-tracker-{telemetry}", env, run_id
     )
     process.start()
-    tracker = psutil.Process(process.executor.process.pid)  # type: ignore[union-attr]
-    cpu_before = _cpu_seconds(tracker)  # after start-up: the queue is drained from here
+    tracker = process.executor.process.pid  # type: ignore[union-attr]
+    # From the end of start-up: the queue is drained from here.
+    cpu_before = instrumentation.cpu_seconds(tracker)
     try:
         with MongoClient(MONGODB_URL, tz_aware=True) as client:
             collection = client[database]["positions"]
@@ -172,7 +172,7 @@ def run_tracker(
                 if time.monotonic() > deadline:
                     raise SystemExit(f"tracker did not store all {n} positions in 900 s")
                 time.sleep(0.25)
-            cpu = _cpu_seconds(tracker) - cpu_before
+            cpu = instrumentation.cpu_seconds(tracker) - cpu_before
             assert collection.count_documents({}) == n
             stamps = [d["stored_at"] for d in collection.find({}, {"stored_at": 1})]
             client.drop_database(database)
@@ -180,11 +180,6 @@ def run_tracker(
         process.stop()
     span = (max(stamps) - min(stamps)).total_seconds()
     return TrackerRun((n - 1) / span if span > 0 else float("inf"), cpu / n * 1e6)
-
-
-def _cpu_seconds(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
 
 
 def paced_delays(count: int, rate: float, run_id: str) -> list[float]:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 from mirakuru import TCPExecutor
 
 from observability.runtime.tracing import DEPLOYED_SAMPLING
@@ -48,6 +49,12 @@ VARIANTS: dict[str, dict[str, str]] = {
     "all-traced": {"FLEET_TELEMETRY": "on", "OTEL_TRACES_SAMPLER": "always_on"},
     "off": {"FLEET_TELEMETRY": "off", "LOG_LEVEL": "WARNING"},
 }
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used so far, user and system, all its threads."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def telemetry_env(variant: str, endpoint: str) -> dict[str, str]:
