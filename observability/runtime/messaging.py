@@ -56,11 +56,11 @@ class UnsampledMessageSpan(trace.NonRecordingSpan):
 
     def __init__(self, headers: dict[str, str]) -> None:
         super().__init__(trace.INVALID_SPAN_CONTEXT)
-        self._headers: dict[str, str] | None = headers
+        self._headers = headers
+        self._publisher: trace.SpanContext | None = None
 
     def get_span_context(self) -> trace.SpanContext:
-        if self._headers is not None:
-            publisher = trace.get_current_span(extract_context(self._headers))
-            self._context = publisher.get_span_context()
-            self._headers = None
-        return self._context
+        if self._publisher is None:
+            context = extract_context(self._headers)
+            self._publisher = trace.get_current_span(context).get_span_context()
+        return self._publisher

@@ -174,8 +174,9 @@ class IngestTelemetry:
 
 
 def _recorded(span: Span) -> Span:
-    """``span`` when it is recorded, else none: an exemplar or a link points at a trace one can
-    open, and asking an unrecorded message span for its context would parse it for nothing."""
+    """``span`` when it is recorded, else the invalid span (no exemplar): an exemplar points at
+    a trace one can open, and asking an unrecorded message span for its context would parse it
+    for nothing."""
     return span if span.is_recording() else INVALID_SPAN
 
 
