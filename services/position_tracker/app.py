@@ -18,7 +18,7 @@ from services.position_tracker.queue_stats import QueueStats
 from services.position_tracker.retention import RetentionJob
 from services.position_tracker.settings import TrackerSettings
 from services.position_tracker.store import PositionStore
-from services.position_tracker.telemetry import CATALOG, QUEUE_MESSAGES
+from services.position_tracker.telemetry import BROKER_STORE_USAGE, CATALOG, QUEUE_MESSAGES
 
 DESCRIPTION = (
     "Consumes vehicle positions from ActiveMQ, computes speed and heading, stores every position "
@@ -36,7 +36,8 @@ def create_app(
     store = PositionStore(settings.mongodb_url, settings.mongodb_database)
     consumer = PositionConsumer(settings, store, telemetry)
     retention = RetentionJob(store, settings.retention_hours)
-    queue_stats = QueueStats(settings, telemetry.metrics.gauge(QUEUE_MESSAGES))
+    gauge = telemetry.metrics.gauge
+    queue_stats = QueueStats(settings, gauge(QUEUE_MESSAGES), gauge(BROKER_STORE_USAGE))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

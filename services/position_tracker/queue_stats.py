@@ -1,9 +1,12 @@
-"""Reports how many messages wait in the position queue and the dead-letter queue.
+"""Reports how many messages wait in the position and dead-letter queues, and how full the
+broker's store is.
 
 ActiveMQ's statistics plugin answers a message sent to ``ActiveMQ.Statistics.Destination.<queue>``
-with a MapMessage of that queue's counters, sent to the request's ``reply-to``; the tracker asks
-every ``queue_stats_interval_seconds`` on a connection of its own and sets
-``fleet_broker_queue_messages{queue=positions|dead_letter}`` from the ``size`` entry.
+with a MapMessage of that queue's counters, and one sent to ``ActiveMQ.Statistics.Broker`` with
+the broker's, to the request's ``reply-to``; the tracker asks every
+``queue_stats_interval_seconds`` on a connection of its own and sets
+``fleet_broker_queue_messages{queue=positions|dead_letter}`` from a queue's ``size`` and
+``fleet_broker_store_usage_ratio`` from the broker's ``storeUsage`` / ``storeLimit``.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ log = logging.getLogger("position_tracker.queue_stats")
 
 REPLY_TO = "/temp-queue/fleet-queue-stats"
 STATISTICS = "ActiveMQ.Statistics.Destination."
+BROKER_STATISTICS = "ActiveMQ.Statistics.Broker"
 
 
 class QueueStats:
-    def __init__(self, settings: TrackerSettings, gauge: Instrument) -> None:
+    def __init__(self, settings: TrackerSettings, gauge: Instrument, store: Instrument) -> None:
         self.settings = settings
         self.gauge = gauge
+        self.store = store
         self.roles = {
             settings.position_queue: "positions",
             settings.dead_letter_queue: "dead_letter",
@@ -52,17 +57,22 @@ class QueueStats:
         conn.subscribe(REPLY_TO, id="stats", ack="auto", headers={"transformation": "jms-map-json"})
 
     def _run(self) -> None:
+        statistics = [STATISTICS + queue for queue in self.roles] + [BROKER_STATISTICS]
         while not self._stop.wait(self.settings.queue_stats_interval_seconds):
-            for queue in self.roles:
+            for name in statistics:
                 try:
-                    destination = queue_destination(STATISTICS + queue)
+                    destination = queue_destination(name)
                     self.broker.send(destination, "", {"reply-to": REPLY_TO}, timeout=5)
                 except (BrokerUnavailable, TimeoutError) as exc:
-                    log.debug("could not ask the broker for queue statistics: %s", exc)
+                    log.debug("could not ask the broker for statistics: %s", exc)
 
     def _on_reply(self, frame: Frame) -> None:
         body = frame.body if isinstance(frame.body, str) else frame.body.decode("utf-8", "replace")
         entries = map_message_fields(body) or {}
+        used, limit = entries.get("storeUsage"), entries.get("storeLimit")
+        if isinstance(used, int | float) and isinstance(limit, int | float) and limit > 0:
+            self.store.set(used / limit)  # the broker's statistics
+            return
         # destinationName is "queue://<name>"
         queue = str(entries.get("destinationName", "")).split("://", 1)[-1]
         role = self.roles.get(queue)

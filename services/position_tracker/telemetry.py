@@ -117,6 +117,15 @@ QUEUE_MESSAGES = Metric(
     help="Messages waiting in a broker queue, as the broker's statistics report them.",
     labels=(Label("queue", "Role of the queue.", QUEUE_ROLES),),
 )
+BROKER_STORE_USAGE = Metric(
+    name="fleet_broker_store_usage_ratio",
+    kind=MetricKind.GAUGE,
+    unit=Unit.RATIO,
+    help=(
+        "Share of the broker's persistent store in use, as its statistics report it "
+        "(at 1 the broker blocks every producer)."
+    ),
+)
 
 LOG_SCHEMA = HTTP_SERVICE_LOG_SCHEMA.extended(
     LogField("vehicle.name", FieldType.KEYWORD, "Vehicle the record is about."),
@@ -220,6 +229,27 @@ ALERTS = (
         ),
         dashboard=SERVICE,
     ),
+    Alert(
+        name="BrokerStoreFillingUp",
+        expr='fleet_broker_store_usage_ratio{job="position-tracker"} > 0.8',
+        for_="15m",
+        severity=Severity.WARNING,
+        summary="The broker's persistent store is over 80% full.",
+        description=(
+            "The broker's store is {{ $value | humanizePercentage }} full; when it is full the "
+            "broker blocks every producer and positions stop arriving."
+        ),
+        runbook=(
+            "The store (KahaDB) frees its journal by whole files: one message nobody reads keeps "
+            "the file it landed in, so a few old dead letters can hold most of the store.\n\n"
+            "1. Which queues hold messages? `fleet_broker_queue_messages`; a dead-letter queue "
+            "that only grows is the usual cause.\n"
+            "2. Read the dead letters (Kibana search *Dead-lettered positions* names each "
+            "reason), fix or replay what matters, then empty the dead-letter queue.\n"
+            "3. A growing `positions` backlog instead? See `PositionQueueBacklogGrowing`."
+        ),
+        dashboard=SERVICE,
+    ),
 )
 
 CATALOG = ServiceCatalog(
@@ -237,6 +267,7 @@ CATALOG = ServiceCatalog(
         ACTIVE_VEHICLES,
         LAST_STORED_TIMESTAMP,
         QUEUE_MESSAGES,
+        BROKER_STORE_USAGE,
         *PROCESS_METRICS,
     ),
     logs=LOG_SCHEMA,

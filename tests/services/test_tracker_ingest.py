@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -237,7 +238,9 @@ def broker():
     client.close()
 
 
-def test_the_queues_backlog_is_reported_from_the_brokers_statistics(names, run_id, broker):
+def test_the_queues_backlog_and_the_store_are_reported_from_the_brokers_statistics(
+    names, run_id, broker
+):
     with running_tracker(names, run_id, QUEUE_STATS_INTERVAL_SECONDS="0.5") as tracker:
         broker.send(names.queue, "{not json")  # stays in the dead-letter queue: nobody reads it
 
@@ -245,6 +248,8 @@ def test_the_queues_backlog_is_reported_from_the_brokers_statistics(names, run_i
             metrics = httpx.get(f"{tracker.url}/metrics").text
             assert 'fleet_broker_queue_messages{queue="dead_letter"} 1.0' in metrics
             assert 'fleet_broker_queue_messages{queue="positions"} 0.0' in metrics
+            (store,) = re.findall(r"^fleet_broker_store_usage_ratio (\S+)$", metrics, re.M)
+            assert 0 < float(store) < 1  # the broker holds at least that dead letter
             return metrics
 
         eventually(reported, timeout=20)
