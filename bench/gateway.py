@@ -7,9 +7,9 @@ telemetry as deployed (traces sampled as every deployment samples them and expor
 collector, RED metrics with exemplars, JSON access logs), one with ``FLEET_TELEMETRY=off`` (no
 traces, no metrics; access logs off as well) and, with ``--all-traced``, one tracing every
 request. A closed-loop client with ``--concurrency`` connections requests ``/api/vehicles`` and
-``/api/vehicles/{name}`` alternately. Rounds alternate the order so drift on a shared machine hits both alike. Each run
-also reports the gateway's CPU time per request (steadier than rates here). Needs the local stack
-(``make up``).
+``/api/vehicles/{name}`` alternately. Rounds alternate the order so drift on a shared machine
+hits all alike. Each run also reports the gateway's CPU time per request (steadier than rates
+here). Needs the local stack (``make up``).
 """
 
 from __future__ import annotations

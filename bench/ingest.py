@@ -56,12 +56,6 @@ TRACKER_VARIANTS = {
     "tracker-telemetry-off": "off",
     "tracker-all-traced": "all-traced",
 }
-#: Where the tracker exports its spans (while the span sink runs).
-SINK: dict[str, str] = {}
-
-
-def telemetry_env(variant: str) -> dict[str, str]:
-    return instrumentation.telemetry_env(variant, SINK["endpoint"])
 
 
 def positions(n: int, vehicles: int, start: datetime) -> list[tuple[str, str]]:
@@ -145,14 +139,21 @@ def last_positions(bodies: list[tuple[str, str]]) -> dict[str, datetime]:
 
 
 def run_tracker(
-    queue: str, database: str, last: dict[str, datetime], n: int, telemetry: str, run_id: str
+    queue: str,
+    database: str,
+    last: dict[str, datetime],
+    n: int,
+    telemetry: str,
+    run_id: str,
+    sink: str,
 ) -> TrackerRun:
+    """The tracker drains ``queue`` with ``telemetry`` (a variant), exporting spans to ``sink``."""
     env = {
         "POSITION_QUEUE": queue,
         "DEAD_LETTER_QUEUE": f"{queue}.dlq",
         "MONGODB_DATABASE": database,
         "RETENTION_HOURS": "0",
-        **telemetry_env(telemetry),
+        **instrumentation.telemetry_env(telemetry, sink),
         **EXTRA_ENV,
     }
     process = service_process(
@@ -182,14 +183,14 @@ def run_tracker(
     return TrackerRun((n - 1) / span if span > 0 else float("inf"), cpu / n * 1e6)
 
 
-def paced_delays(count: int, rate: float, run_id: str) -> list[float]:
+def paced_delays(count: int, rate: float, run_id: str, sink: str) -> list[float]:
     queue = f"bench.{run_id}.paced"
     database = f"bench_{run_id}_paced".replace("-", "_")
     env = {
         "POSITION_QUEUE": queue,
         "DEAD_LETTER_QUEUE": f"{queue}.dlq",
         "MONGODB_DATABASE": database,
-        **telemetry_env("on"),
+        **instrumentation.telemetry_env("on", sink),
     }
     process = service_process(
         "services.position_tracker", "bench-tracker-paced", env, run_id
@@ -259,12 +260,11 @@ def main() -> None:
     EXTRA_ENV.update(item.split("=", 1) for item in args.env)
     print("starting what is not running of activemq, ferretdb...", flush=True)
     ensure_up(["activemq", "ferretdb"])
-    with instrumentation.span_sink() as endpoint:
-        SINK["endpoint"] = endpoint
-        measure(args)
+    with instrumentation.span_sink() as sink:
+        measure(args, sink)
 
 
-def measure(args: argparse.Namespace) -> None:
+def measure(args: argparse.Namespace, sink: str) -> None:
     run_id = uuid.uuid4().hex[:6]
     results: dict[str, list[float]] = {"bare": [], **{v: [] for v in TRACKER_VARIANTS}}
     cpu: dict[str, list[float]] = {v: [] for v in TRACKER_VARIANTS}
@@ -282,9 +282,8 @@ def measure(args: argparse.Namespace) -> None:
             else:
                 telemetry = TRACKER_VARIANTS[variant]
                 database = f"bench_{run_id}_{round_no}_{telemetry}".replace("-", "_")
-                run = run_tracker(
-                    queue, database, last_positions(bodies), args.positions, telemetry, run_id
-                )
+                last = last_positions(bodies)
+                run = run_tracker(queue, database, last, args.positions, telemetry, run_id, sink)
                 rate, detail = run.rate, f"  {run.cpu_us:6.1f} µs CPU/position"
                 cpu[variant].append(run.cpu_us)
             results[variant].append(rate)
@@ -303,7 +302,7 @@ def measure(args: argparse.Namespace) -> None:
         if "tracker-all-traced" in medians:
             print(f"  all traced / off               {medians['tracker-all-traced'] / off:6.1%}")
 
-    delays = paced_delays(args.paced_count, args.paced_rate, run_id)
+    delays = paced_delays(args.paced_count, args.paced_rate, run_id, sink)
     print(
         f"\npublish → stored at {args.paced_rate:.0f}/s over {len(delays)} positions: "
         f"p50 {percentile(delays, 50) * 1000:.1f} ms, p99 {percentile(delays, 99) * 1000:.1f} ms"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 import stomp
 from stomp.utils import Frame
@@ -73,8 +74,20 @@ class QueueStats:
         if isinstance(used, int | float) and isinstance(limit, int | float) and limit > 0:
             self.store.set(used / limit)  # the broker's statistics
             return
-        # destinationName is "queue://<name>"
-        queue = str(entries.get("destinationName", "")).split("://", 1)[-1]
+        sized = queue_size(entries)
+        if sized is None:
+            return
+        queue, size = sized
         role = self.roles.get(queue)
-        if role is not None and isinstance(entries.get("size"), int | float):
-            self.gauge.labels(queue=role).set(entries["size"])
+        if role is not None:
+            self.gauge.labels(queue=role).set(size)
+
+
+def queue_size(entries: dict[str, Any]) -> tuple[str, int] | None:
+    """The queue a statistics reply is about and how many messages it holds; None when the
+    reply is not a queue's (the broker's own, or malformed)."""
+    size = entries.get("size")
+    if not isinstance(size, int | float):
+        return None
+    # destinationName is "queue://<name>"
+    return str(entries.get("destinationName", "")).split("://", 1)[-1], int(size)

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 import stomp
 
 from services.position_tracker.messages import map_message_fields
+from services.position_tracker.queue_stats import STATISTICS, queue_size
 
 BROKER = ("127.0.0.1", 61613)
-#: ActiveMQ's statistics plugin: a message sent here is answered with each queue's counters.
-STATISTICS = "ActiveMQ.Statistics.Destination."
 
 
 @dataclass(frozen=True)
@@ -90,10 +89,10 @@ class StompClient:
             sizes: dict[str, int] = {}
             try:
                 while True:
-                    fields = map_message_fields(self.listener.messages.get(timeout=wait).body)
-                    if fields and isinstance(fields.get("size"), int | float):
-                        name = str(fields.get("destinationName", "")).split("://", 1)[-1]
-                        sizes[name] = int(fields["size"])
+                    reply = self.listener.messages.get(timeout=wait).body
+                    sized = queue_size(map_message_fields(reply) or {})
+                    if sized is not None:
+                        sizes[sized[0]] = sized[1]
             except queue.Empty:
                 return sizes
         finally:
