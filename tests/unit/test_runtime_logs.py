@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from observability.runtime.logs import EcsJsonFormatter, configure_logging, fields
@@ -69,16 +71,39 @@ def test_an_undeclared_field_breaks_the_schema():
     assert problems and "vehicle.colour" in problems[0]
 
 
-def test_a_clients_request_lines_are_left_out_but_its_warnings_kept(capsys):
+@pytest.fixture
+def restored_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's logging as it was before the test configured it as a service does."""
+    for name in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, name, getattr(logging, name))
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    try:
-        configure_logging("api-gateway", "1.2.3")
-        logging.getLogger("httpx").info('HTTP Request: GET http://tracker/vehicles "200 OK"')
-        logging.getLogger("httpx").warning("upstream trouble")
-        logging.getLogger("uvicorn.access").info("an access line")
-        messages = [json.loads(line)["message"] for line in capsys.readouterr().out.splitlines()]
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_a_clients_request_lines_are_left_out_but_its_warnings_kept(capsys):
+    configure_logging("api-gateway", "1.2.3")  # here: stdout is the captured one
+    logging.getLogger("httpx").info('HTTP Request: GET http://tracker/vehicles "200 OK"')
+    logging.getLogger("httpx").warning("upstream trouble")
+    logging.getLogger("uvicorn.access").info("an access line")
+    messages = [json.loads(line)["message"] for line in capsys.readouterr().out.splitlines()]
     assert messages == ["upstream trouble", "an access line"]
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_records_do_not_collect_what_the_formatter_never_writes(capsys):
+    configure_logging("api-gateway", "1.2.3")
+    seen: list[logging.LogRecord] = []
+    logger = logging.getLogger("app")
+    logger.addFilter(lambda rec: seen.append(rec) or True)
+    try:
+        logger.info("hello")
+    finally:
+        logger.filters.clear()
+    (rec,) = seen
+    assert (rec.funcName, rec.lineno) == ("(unknown function)", 0)  # no frame was looked up
+    assert rec.thread is None and rec.process is None and rec.processName is None
+    assert json.loads(capsys.readouterr().out)["message"] == "hello"
