@@ -1,7 +1,7 @@
 """Calls from the gateway to the position tracker: one pooled client, timeouts, clear failures.
 
 Every call is timed in ``fleet_gateway_upstream_request_duration_seconds{upstream,outcome}`` and
-traced (opentelemetry-instrumentation-httpx adds a CLIENT span and the ``traceparent`` header).
+traced (a CLIENT span, ``client_spans.py``, whose context the ``traceparent`` header carries).
 The tracker's 2xx and 4xx answers are returned as they are; a tracker that cannot be reached,
 fails or is too slow becomes a problem response (503, 502, 504) and a log record with the trace id.
 """
@@ -17,11 +17,11 @@ from urllib.parse import quote
 
 import httpx
 from opentelemetry import trace
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 
 from observability.runtime.logs import fields
 from observability.runtime.metrics import ServiceMetrics
+from services.api_gateway.client_spans import client_span, record_failure, record_response
 from services.api_gateway.settings import GatewaySettings
 from services.api_gateway.telemetry import UPSTREAM_DURATION, UPSTREAM_OUTCOMES
 from services.common.errors import ProblemError
@@ -90,8 +90,7 @@ class TrackerClient:
             ),
             headers={"accept": "application/json"},
         )
-        if tracer_provider is not None:
-            HTTPXClientInstrumentor.instrument_client(self.client, tracer_provider=tracer_provider)
+        self._tracer = tracer_provider.get_tracer(__name__) if tracer_provider else None
         # Readiness probes run in a worker thread and are not traffic: a plain, untraced client.
         self._probe = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(self.timeout))
         histogram = metrics.histogram(UPSTREAM_DURATION)
@@ -109,21 +108,25 @@ class TrackerClient:
     ) -> httpx.Response:
         """GET ``path`` (already encoded) from the tracker: its 2xx or 4xx response, else raise."""
         start = time.perf_counter()
-        try:
-            # httpx times each phase (connect, write, read, pool); this bounds the whole call.
-            async with asyncio.timeout(self.timeout):
-                response = await self.client.get(path, params=params)
-        except (httpx.TransportError, TimeoutError) as exc:
-            failure = self._transport_failure(exc)
-        else:
-            outcome = _outcome(response.status_code)
-            if outcome is not Outcome.SERVER_ERROR:
-                self._observe(outcome, start)
-                return response
-            failure = UpstreamFailure(
-                outcome,
-                f"the position tracker failed with {response.status_code}: {_detail(response)}",
-            )
+        request = self.client.build_request("GET", path, params=params)
+        with client_span(self._tracer, request) as span:
+            try:
+                # httpx times each phase (connect, write, read, pool); this bounds the whole call.
+                async with asyncio.timeout(self.timeout):
+                    response = await self.client.send(request)
+            except (httpx.TransportError, TimeoutError) as exc:
+                record_failure(span, exc)
+                failure = self._transport_failure(exc)
+            else:
+                record_response(span, response.status_code)
+                outcome = _outcome(response.status_code)
+                if outcome is not Outcome.SERVER_ERROR:
+                    self._observe(outcome, start)
+                    return response
+                failure = UpstreamFailure(
+                    outcome,
+                    f"the position tracker failed with {response.status_code}: {_detail(response)}",
+                )
         self._observe(failure.outcome, start)
         self._report(failure, path, vehicle, start)
         raise failure
