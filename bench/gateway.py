@@ -8,8 +8,8 @@ collector, RED metrics with exemplars, JSON access logs), one with ``FLEET_TELEM
 traces, no metrics; access logs off as well) and, with ``--all-traced``, one tracing every
 request. A closed-loop client with ``--concurrency`` connections requests ``/api/vehicles`` and
 ``/api/vehicles/{name}`` alternately. Rounds alternate the order so drift on a shared machine
-hits all alike. Each run also reports the gateway's CPU time per request (steadier than rates
-here). Needs the local stack (``make up``).
+hits all alike, and ratios are the median of each round's ratio. Each run also reports the
+gateway's CPU time per request (steadier than rates here). Needs the local stack (``make up``).
 """
 
 from __future__ import annotations
@@ -138,12 +138,14 @@ def measure(args: argparse.Namespace, sink: str) -> None:
         with MongoClient("mongodb://127.0.0.1:27017/") as client:
             client.drop_database(database)
     on, off = statistics.median(rates["on"]), statistics.median(rates["off"])
-    print(
-        f"\nmedian: telemetry on {on:.0f} requests/s, off {off:.0f} requests/s, on/off {on / off:.1%}"
-    )
+    print(f"\nmedian: telemetry on {on:.0f} requests/s, off {off:.0f} requests/s")
+    print("        ratios (median of the rounds' ratios; ratio of the medians in brackets):")
+    paired = instrumentation.paired_ratio(rates["on"], rates["off"])
+    print(f"        telemetry on / off {paired:.1%} ({on / off:.1%})")
     if "all-traced" in rates:
         every = statistics.median(rates["all-traced"])
-        print(f"        every request traced {every:.0f} requests/s, on/off {every / off:.1%}")
+        paired = instrumentation.paired_ratio(rates["all-traced"], rates["off"])
+        print(f"        every request traced / off {paired:.1%} ({every / off:.1%})")
     medians = ", ".join(f"{v} {statistics.median(cpu[v]):.0f}" for v in variants)
     print(f"        gateway CPU per request (µs): {medians}")
 

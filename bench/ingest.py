@@ -15,7 +15,8 @@ Each round, side by side on the same machine:
 
 Each round runs them in an order rotated by one, so none is favoured by always running first.
 Rates are N over the time between the first and the last message handled (the tracker's from
-the ``stored_at`` of what it stored), so start-up is not counted. Then a paced run publishes at
+the ``stored_at`` of what it stored), so start-up is not counted. Ratios are the median of each
+round's ratio (variants of one round share the machine's state of those minutes). Then a paced run publishes at
 ``--paced-rate`` and reports p50/p99 of publish → stored (``stored_at`` minus the time the
 broker confirmed the publish). Needs the local stack (``make up``).
 """
@@ -295,12 +296,16 @@ def measure(args: argparse.Namespace, sink: str) -> None:
     for variant, value in medians.items():
         detail = f"  {cpu_medians[variant]:6.1f} µs CPU/position" if variant in cpu_medians else ""
         print(f"  {variant:24} {value:10.0f} positions/s{detail}")
-    print(f"  tracker / bare consumer        {medians['tracker'] / medians['bare']:6.1%}")
-    if "tracker-telemetry-off" in medians:
-        off = medians["tracker-telemetry-off"]
-        print(f"  telemetry on / off             {medians['tracker'] / off:6.1%}")
-        if "tracker-all-traced" in medians:
-            print(f"  all traced / off               {medians['tracker-all-traced'] / off:6.1%}")
+    print("ratios (median of the rounds' ratios; ratio of the medians in brackets):")
+    comparisons = [
+        ("tracker / bare consumer", "tracker", "bare"),
+        ("telemetry on / off", "tracker", "tracker-telemetry-off"),
+        ("all traced / off", "tracker-all-traced", "tracker-telemetry-off"),
+    ]
+    for label, variant, reference in comparisons:
+        if results[variant] and results[reference]:
+            paired = instrumentation.paired_ratio(results[variant], results[reference])
+            print(f"  {label:24} {paired:10.1%} ({medians[variant] / medians[reference]:.1%})")
 
     delays = paced_delays(args.paced_count, args.paced_rate, run_id, sink)
     print(

@@ -8,6 +8,7 @@ instrumenting the service.
 
 from __future__ import annotations
 
+import statistics
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +56,13 @@ def cpu_seconds(pid: int) -> float:
     """The CPU time a process has used so far, user and system, all its threads."""
     times = psutil.Process(pid).cpu_times()
     return times.user + times.system
+
+
+def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """The median over rounds of each round's ratio. Variants measured in one round share the
+    machine's state of those minutes; this shared machine's speed drifts by a third from one
+    minute to the next, which a ratio of medians taken across rounds would mix in."""
+    return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
 
 
 def telemetry_env(variant: str, endpoint: str) -> dict[str, str]:
