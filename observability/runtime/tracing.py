@@ -16,7 +16,7 @@ from observability.runtime.metrics import telemetry_enabled
 #: through the standard variables: one trace in ten, decided where the trace starts (the
 #: simulator for positions, the gateway for requests) and followed by every service downstream,
 #: so a sampled trace is whole. Tracing each of thousands of positions a second costs the
-#: tracker about a quarter of its ingest rate (``bench/ingest.py --all-traced``); logs carry the
+#: tracker about 40 % of its ingest rate (``bench/ingest.py --all-traced``); logs carry the
 #: trace id of every message and request, sampled or not. Set the variables to trace more.
 DEPLOYED_SAMPLING: Mapping[str, str] = {
     "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
