@@ -6,12 +6,17 @@ anew) and records metrics into an OpenTelemetry meter the gateway does not insta
 side by side (the same request through the gateway in-process, five interleaved runs of each),
 it cost about 100 µs of CPU per request more than this span: a fifth of all the gateway's
 telemetry. The gateway makes one kind of call, to one upstream, and already times and
-classifies it (``upstream.py``); its span takes a few lines. Attribute names are the stable
-HTTP semantic conventions.
+classifies it (``upstream.py``); its span takes a few lines.
+
+Attribute names follow ``OTEL_SEMCONV_STABILITY_OPT_IN`` as the OpenTelemetry instrumentations
+read it, so this span and the FastAPI server spans of the same trace agree: the old HTTP
+conventions by default (what the httpx instrumentation wrote), the stable ones with ``http``,
+both with ``http/dup``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,45 +24,66 @@ import httpx
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer
 
+OPT_IN_VARIABLE = "OTEL_SEMCONV_STABILITY_OPT_IN"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-@contextmanager
-def client_span(tracer: Tracer | None, request: httpx.Request) -> Iterator[Span]:
-    """The current span while ``request`` runs; the request carries its context
-    (``traceparent``) to the server, sampled or not. With tracing off (no tracer), nothing."""
-    if tracer is None:
-        yield trace.INVALID_SPAN
-        return
-    url = request.url
-    attributes = {
-        "http.request.method": request.method,
-        "server.address": url.host,
-        "server.port": url.port or _DEFAULT_PORTS.get(url.scheme, 80),
-        "url.full": str(url),
-    }
-    # Exceptions are the caller's to record: it knows which are failures of the call.
-    with tracer.start_as_current_span(
-        request.method,
-        kind=SpanKind.CLIENT,
-        attributes=attributes,
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
-        propagate.inject(request.headers)
-        yield span
+class ClientSpans:
+    """Spans for the calls of one client; ``opt_in`` defaults to the environment's."""
 
+    def __init__(self, tracer: Tracer | None, opt_in: str | None = None) -> None:
+        self._tracer = tracer
+        opt_in = os.environ.get(OPT_IN_VARIABLE, "") if opt_in is None else opt_in
+        values = {value.strip() for value in opt_in.split(",")}
+        self._stable = bool(values & {"http", "http/dup"})
+        self._old = "http/dup" in values or not self._stable
 
-def record_response(span: Span, status: int) -> None:
-    """The server's answer; a client span fails on 4xx as on 5xx (the conventions' rule)."""
-    span.set_attribute("http.response.status_code", status)
-    if status >= 400:
-        span.set_attribute("error.type", str(status))
-        span.set_status(StatusCode.ERROR)
+    @contextmanager
+    def call(self, request: httpx.Request) -> Iterator[Span]:
+        """The current span while ``request`` runs; the request carries its context
+        (``traceparent``) to the server, sampled or not. With tracing off, nothing."""
+        if self._tracer is None:
+            yield trace.INVALID_SPAN
+            return
+        # Exceptions are the caller's to record: it knows which are failures of the call.
+        with self._tracer.start_as_current_span(
+            request.method,
+            kind=SpanKind.CLIENT,
+            attributes=self._request_attributes(request),
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            propagate.inject(request.headers)
+            yield span
 
+    def _request_attributes(self, request: httpx.Request) -> dict[str, str | int]:
+        url = request.url
+        attributes: dict[str, str | int] = {}
+        if self._old:
+            attributes |= {"http.method": request.method, "http.url": str(url)}
+        if self._stable:
+            attributes |= {
+                "http.request.method": request.method,
+                "server.address": url.host,
+                "server.port": url.port or _DEFAULT_PORTS.get(url.scheme, 80),
+                "url.full": str(url),
+            }
+        return attributes
 
-def record_failure(span: Span, error: BaseException) -> None:
-    """The call got no answer: refused, broken off or too slow."""
-    span.set_attribute("error.type", type(error).__qualname__)
-    span.record_exception(error)
-    span.set_status(StatusCode.ERROR, str(error) or type(error).__name__)
+    def answered(self, span: Span, status: int) -> None:
+        """The server's answer; a client span fails on 4xx as on 5xx (the conventions' rule)."""
+        if self._old:
+            span.set_attribute("http.status_code", status)
+        if self._stable:
+            span.set_attribute("http.response.status_code", status)
+        if status >= 400:
+            if self._stable:
+                span.set_attribute("error.type", str(status))
+            span.set_status(StatusCode.ERROR)
+
+    def failed(self, span: Span, error: BaseException) -> None:
+        """The call got no answer: refused, broken off or too slow."""
+        if self._stable:
+            span.set_attribute("error.type", type(error).__qualname__)
+        span.record_exception(error)
+        span.set_status(StatusCode.ERROR, str(error) or type(error).__name__)

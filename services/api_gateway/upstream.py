@@ -21,7 +21,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from observability.runtime.logs import fields
 from observability.runtime.metrics import ServiceMetrics
-from services.api_gateway.client_spans import client_span, record_failure, record_response
+from services.api_gateway.client_spans import ClientSpans
 from services.api_gateway.settings import GatewaySettings
 from services.api_gateway.telemetry import UPSTREAM_DURATION, UPSTREAM_OUTCOMES
 from services.common.errors import ProblemError
@@ -90,7 +90,7 @@ class TrackerClient:
             ),
             headers={"accept": "application/json"},
         )
-        self._tracer = tracer_provider.get_tracer(__name__) if tracer_provider else None
+        self._spans = ClientSpans(tracer_provider.get_tracer(__name__) if tracer_provider else None)
         # Readiness probes run in a worker thread and are not traffic: a plain, untraced client.
         self._probe = httpx.Client(base_url=self.base_url, timeout=httpx.Timeout(self.timeout))
         histogram = metrics.histogram(UPSTREAM_DURATION)
@@ -109,16 +109,16 @@ class TrackerClient:
         """GET ``path`` (already encoded) from the tracker: its 2xx or 4xx response, else raise."""
         start = time.perf_counter()
         request = self.client.build_request("GET", path, params=params)
-        with client_span(self._tracer, request) as span:
+        with self._spans.call(request) as span:
             try:
                 # httpx times each phase (connect, write, read, pool); this bounds the whole call.
                 async with asyncio.timeout(self.timeout):
                     response = await self.client.send(request)
             except (httpx.TransportError, TimeoutError) as exc:
-                record_failure(span, exc)
+                self._spans.failed(span, exc)
                 failure = self._transport_failure(exc)
             else:
-                record_response(span, response.status_code)
+                self._spans.answered(span, response.status_code)
                 outcome = _outcome(response.status_code)
                 if outcome is not Outcome.SERVER_ERROR:
                     self._observe(outcome, start)
