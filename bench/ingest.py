@@ -16,9 +16,9 @@ Each round, side by side on the same machine:
 Each round runs them in an order rotated by one, so none is favoured by always running first.
 Rates are N over the time between the first and the last message handled (the tracker's from
 the ``stored_at`` of what it stored), so start-up is not counted. Ratios are the median of each
-round's ratio (variants of one round share the machine's state of those minutes). Then a paced run publishes at
-``--paced-rate`` and reports p50/p99 of publish → stored (``stored_at`` minus the time the
-broker confirmed the publish). Needs the local stack (``make up``).
+round's ratio (variants of one round share the machine's state of those minutes). Then a paced
+run publishes at ``--paced-rate`` and reports p50/p99 of publish → stored (``stored_at`` minus
+the time the broker confirmed the publish). Needs the local stack (``make up``).
 """
 
 from __future__ import annotations

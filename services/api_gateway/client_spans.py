@@ -57,16 +57,16 @@ class ClientSpans:
             yield span
 
     def _request_attributes(self, request: httpx.Request) -> dict[str, str | int]:
-        url = request.url
+        url, full = request.url, str(request.url)
         attributes: dict[str, str | int] = {}
         if self._old:
-            attributes |= {"http.method": request.method, "http.url": str(url)}
+            attributes |= {"http.method": request.method, "http.url": full}
         if self._stable:
             attributes |= {
                 "http.request.method": request.method,
                 "server.address": url.host,
                 "server.port": url.port or _DEFAULT_PORTS.get(url.scheme, 80),
-                "url.full": str(url),
+                "url.full": full,
             }
         return attributes
 
