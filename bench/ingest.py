@@ -13,6 +13,10 @@ Each round, side by side on the same machine:
 4. with ``--all-traced``, the tracker again tracing every position (``always_on``: whatever the
    publisher decided).
 
+The positions are published as the simulator publishes them, each with a ``traceparent``, one in
+ten sampled; ``--sampling 0.01`` publishes one in a hundred sampled instead (and sets the
+tracker's ratio to match), to measure what another deployed ratio would cost.
+
 Each round runs them in an order rotated by one, so none is favoured by always running first.
 Rates are N over the time between the first and the last message handled (the tracker's from
 the ``stored_at`` of what it stored), so start-up is not counted. Ratios are the median of each
@@ -43,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import instrumentation
 
+from observability.runtime.tracing import DEPLOYED_SAMPLING
 from services.stack.api import ensure_up
 from tests.support.broker import StompClient
 from tests.support.processes import service_process
@@ -75,21 +80,34 @@ def positions(n: int, vehicles: int, start: datetime) -> list[tuple[str, str]]:
     return out
 
 
-def traceparent(i: int) -> str:
+#: The share of positions the simulator samples as deployed (``--sampling`` tries another).
+DEPLOYED_RATIO = float(DEPLOYED_SAMPLING["OTEL_TRACES_SAMPLER_ARG"])
+
+
+def traceparent(i: int, sampling: float) -> str:
     """The context the simulator would publish message ``i`` in: every message carries one, and
-    one in ten is sampled (the deployed ratio), so the tracker decides as it does in production."""
-    sampled = "01" if i % 10 == 0 else "00"
+    one in ``1 / sampling`` is sampled, so the tracker decides as it does in production."""
+    sampled = "01" if i % round(1 / sampling) == 0 else "00"
     return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-{sampled}"
 
 
-def fill(queue: str, bodies: list[tuple[str, str]]) -> None:
+def fill(queue: str, bodies: list[tuple[str, str]], sampling: float = DEPLOYED_RATIO) -> None:
     """Publish persistent messages; one receipt at the end proves the broker has them all."""
     client = StompClient()
     for i, (_, body) in enumerate(bodies[:-1]):
-        headers = {"persistent": "true", "traceparent": traceparent(i)}
+        headers = {"persistent": "true", "traceparent": traceparent(i, sampling)}
         client.conn.send(f"/queue/{queue}", body, headers=headers)
-    client.send(queue, bodies[-1][1], headers={"traceparent": traceparent(len(bodies) - 1)})
+    last = traceparent(len(bodies) - 1, sampling)
+    client.send(queue, bodies[-1][1], headers={"traceparent": last})
     client.close()
+
+
+def sampling_ratio(text: str) -> float:
+    """``--sampling``: a ratio in (0, 1]."""
+    ratio = float(text)
+    if not 0 < ratio <= 1:
+        raise argparse.ArgumentTypeError(f"a sampling ratio is in (0, 1], not {text}")
+    return ratio
 
 
 class _Acker(stomp.ConnectionListener):
@@ -256,8 +274,16 @@ def main() -> None:
         "--paced-rate", type=float, default=500.0, help="positions/s of the delay run"
     )
     parser.add_argument("--paced-count", type=int, default=3000)
+    parser.add_argument(
+        "--sampling",
+        type=sampling_ratio,
+        default=DEPLOYED_RATIO,
+        help="share of positions the publisher samples, which the tracker follows with telemetry "
+        f"on (default {DEPLOYED_RATIO}, as deployed): what another ratio would cost",
+    )
     parser.add_argument("--env", action="append", default=[], help="tracker setting NAME=VALUE")
     args = parser.parse_args()
+    EXTRA_ENV["OTEL_TRACES_SAMPLER_ARG"] = str(args.sampling)
     EXTRA_ENV.update(item.split("=", 1) for item in args.env)
     print("starting what is not running of activemq, ferretdb...", flush=True)
     ensure_up(["activemq", "ferretdb"])
@@ -272,12 +298,17 @@ def measure(args: argparse.Namespace, sink: str) -> None:
     variants = ["bare", "tracker"]
     variants += ["tracker-telemetry-off"] if args.telemetry else []
     variants += ["tracker-all-traced"] if args.all_traced else []
+    print(
+        f"telemetry on: one position in {round(1 / args.sampling)} traced "
+        f"({'as deployed' if args.sampling == DEPLOYED_RATIO else 'not as deployed'})",
+        flush=True,
+    )
     for round_no in range(args.rounds):
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
         bodies = positions(args.positions, args.vehicles, start)
         for variant in _order(variants, round_no):
             queue = f"bench.{run_id}.{round_no}.{variant}"
-            fill(queue, bodies)
+            fill(queue, bodies, args.sampling)
             if variant == "bare":
                 rate, detail = bare_rate(queue, args.positions), ""
             else:
