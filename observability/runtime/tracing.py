@@ -16,8 +16,9 @@ from observability.runtime.metrics import telemetry_enabled
 #: through the standard variables: one trace in ten, decided where the trace starts (the
 #: simulator for positions, the gateway for requests) and followed by every service downstream,
 #: so a sampled trace is whole. Tracing each of thousands of positions a second costs the
-#: tracker about 40 % of its ingest rate (``bench/ingest.py --all-traced``); logs carry the
-#: trace id of every message and request, sampled or not. Set the variables to trace more.
+#: tracker 40 to 50 % of its ingest rate, one in ten about 10 % (``bench/ingest.py --all-traced``,
+#: ``--sampling``); logs carry the trace id of every message and request, sampled or not. Set
+#: the variables to trace more or less.
 DEPLOYED_SAMPLING: Mapping[str, str] = {
     "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
     "OTEL_TRACES_SAMPLER_ARG": "0.1",
