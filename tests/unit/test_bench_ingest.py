@@ -16,7 +16,8 @@ import ingest
 
 
 def sampled(traceparent: str) -> bool:
-    return traceparent.endswith("-01")
+    """As the tracker reads it."""
+    return publisher_sampled({"traceparent": traceparent}) is True
 
 
 def test_positions_are_sampled_at_the_deployed_ratio_by_default() -> None:
