@@ -245,13 +245,6 @@ def _key(vehicle: str, moment: datetime) -> str:
     return f"{vehicle}|{int(moment.timestamp() * 1000)}"
 
 
-def _order(variants: list[str], round_no: int) -> list[str]:
-    """The variants rotated by one each round: none always runs first, or right after another
-    (the broker and the database still settle the previous run's writes when the next starts)."""
-    shift = round_no % len(variants)
-    return variants[shift:] + variants[:shift]
-
-
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -306,7 +299,7 @@ def measure(args: argparse.Namespace, sink: str) -> None:
     for round_no in range(args.rounds):
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
         bodies = positions(args.positions, args.vehicles, start)
-        for variant in _order(variants, round_no):
+        for variant in instrumentation.rotated(variants, round_no):
             queue = f"bench.{run_id}.{round_no}.{variant}"
             fill(queue, bodies, args.sampling)
             if variant == "bare":

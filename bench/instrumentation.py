@@ -65,6 +65,13 @@ def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
     return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
 
 
+def rotated(variants: list[str], round_no: int) -> list[str]:
+    """The variants rotated by one each round: none always runs first, or right after another
+    (the broker and the database still settle the previous run's writes when the next starts)."""
+    shift = round_no % len(variants)
+    return variants[shift:] + variants[:shift]
+
+
 def telemetry_env(variant: str, endpoint: str) -> dict[str, str]:
     """The environment of a service measured in ``variant``, exporting spans to ``endpoint``."""
     env = dict(VARIANTS[variant])
