@@ -250,13 +250,26 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
+    """The positions each round publishes: how many, over how many vehicles, how many rounds,
+    and the share of them the publisher samples."""
+    parser.add_argument("--positions", type=int, default=20_000)
+    parser.add_argument("--vehicles", type=int, default=12)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--sampling",
+        type=sampling_ratio,
+        default=DEPLOYED_RATIO,
+        help="share of positions the publisher samples, which the tracker follows with telemetry "
+        f"on (default {DEPLOYED_RATIO}, as deployed): what another ratio would cost",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--positions", type=int, default=20_000)
-    parser.add_argument("--vehicles", type=int, default=12)
-    parser.add_argument("--rounds", type=int, default=3)
+    add_workload_arguments(parser)
     parser.add_argument(
         "--telemetry", action="store_true", help="also run the tracker with telemetry off"
     )
@@ -267,13 +280,6 @@ def main() -> None:
         "--paced-rate", type=float, default=500.0, help="positions/s of the delay run"
     )
     parser.add_argument("--paced-count", type=int, default=3000)
-    parser.add_argument(
-        "--sampling",
-        type=sampling_ratio,
-        default=DEPLOYED_RATIO,
-        help="share of positions the publisher samples, which the tracker follows with telemetry "
-        f"on (default {DEPLOYED_RATIO}, as deployed): what another ratio would cost",
-    )
     parser.add_argument("--env", action="append", default=[], help="tracker setting NAME=VALUE")
     args = parser.parse_args()
     EXTRA_ENV["OTEL_TRACES_SAMPLER_ARG"] = str(args.sampling)

@@ -219,19 +219,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--positions", type=int, default=20_000)
-    parser.add_argument("--vehicles", type=int, default=12)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--sampling",
-        type=ingest.sampling_ratio,
-        default=ingest.DEPLOYED_RATIO,
-        help=f"share of positions the publisher samples (default {ingest.DEPLOYED_RATIO})",
-    )
+    ingest.add_workload_arguments(parser)
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    batch = TrackerSettings().batch_max
+    if args.positions < 2 * batch:
+        parser.error(f"--positions: at least {2 * batch}, a batch to warm up and one to measure")
     if args.child:
         child(args)
         return
