@@ -1,6 +1,6 @@
 """Where the tracker's telemetry spends its CPU, phase by phase.
 
-    .venv/bin/python bench/ingest_telemetry.py --positions 50000 --rounds 5
+    .venv/bin/python bench/ingest_telemetry.py --positions 100000 --rounds 5
 
 ``bench/ingest.py`` measures what telemetry costs the running tracker; this says where. In a
 process of its own per variant (telemetry as deployed, off, every position traced), it drives
@@ -82,14 +82,17 @@ def delivered(bodies: Sequence[tuple[str, str]], sampling: float) -> list[Incomi
     ]
 
 
-def decided_batches(messages: Sequence[Incoming], batch_max: int) -> list[list[Decision]]:
+def decided_batches(
+    messages: Sequence[Incoming], settings: TrackerSettings
+) -> list[list[Decision]]:
     """The messages decided in the tracker's batches, speeds chained across batches."""
     previous = PreviousPositions(lambda _vehicle, _moment: None)
-    limits = Limits(timedelta(minutes=5), 300.0)
+    limits = Limits(timedelta(seconds=settings.future_skew_seconds), settings.teleport_kmh)
     now = datetime.now(UTC)
     batches = []
-    for start in range(0, len(messages), batch_max):
-        decisions = decide_batch(messages[start : start + batch_max], previous, now, limits)
+    size = settings.batch_max
+    for start in range(0, len(messages), size):
+        decisions = decide_batch(messages[start : start + size], previous, now, limits)
         previous.commit([d.outcome for d in decisions])  # type: ignore[misc]
         batches.append(decisions)
     return batches
@@ -186,7 +189,7 @@ def child(args: argparse.Namespace) -> None:
     configure_logging(CATALOG.name, VERSION, settings.log_level)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     bodies = ingest.positions(args.positions, args.vehicles, start)
-    batches = decided_batches(delivered(bodies, args.sampling), settings.batch_max)
+    batches = decided_batches(delivered(bodies, args.sampling), settings)
     telemetry = Telemetry.create(CATALOG, VERSION)
     # As the service does once started; here it also freezes the decided positions, all alive
     # at once, which a running tracker never has (it holds a few thousand).
