@@ -17,6 +17,7 @@ from pathlib import Path
 import psutil
 from mirakuru import TCPExecutor
 
+from observability.runtime.conventions import DEPLOYED_CONVENTIONS
 from observability.runtime.tracing import DEPLOYED_SAMPLING
 from services.stack.api import ensure_tool
 from tests.support.processes import free_port
@@ -46,8 +47,12 @@ service:
 #: A service's telemetry settings per variant: as deployed (traces sampled as every deployment
 #: samples them), every request or message traced, or none at all.
 VARIANTS: dict[str, dict[str, str]] = {
-    "on": {"FLEET_TELEMETRY": "on", **DEPLOYED_SAMPLING},
-    "all-traced": {"FLEET_TELEMETRY": "on", "OTEL_TRACES_SAMPLER": "always_on"},
+    "on": {"FLEET_TELEMETRY": "on", **DEPLOYED_SAMPLING, **DEPLOYED_CONVENTIONS},
+    "all-traced": {
+        "FLEET_TELEMETRY": "on",
+        "OTEL_TRACES_SAMPLER": "always_on",
+        **DEPLOYED_CONVENTIONS,
+    },
     "off": {"FLEET_TELEMETRY": "off", "LOG_LEVEL": "WARNING"},
 }
 

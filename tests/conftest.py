@@ -18,7 +18,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from observability.runtime.conventions import DEPLOYED_CONVENTIONS
 from services.stack import api
+
+# The services run in the tests with the semantic conventions every deployment sets; the
+# instrumentations read them once per process, so before any test builds an app.
+os.environ.update(DEPLOYED_CONVENTIONS)
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,13 @@ telemetry. The gateway makes one kind of call, to one upstream, and already time
 classifies it (``upstream.py``); its span takes a few lines.
 
 Attribute names follow ``OTEL_SEMCONV_STABILITY_OPT_IN`` as the OpenTelemetry instrumentations
-read it, so this span and the FastAPI server spans of the same trace agree: the old HTTP
-conventions by default (what the httpx instrumentation wrote), the stable ones with ``http``,
-both with ``http/dup``.
+read it (``observability/runtime/conventions.py``), so this span and the FastAPI server spans of
+the same trace agree: the old HTTP conventions by default (what the httpx instrumentation
+wrote), the stable ones with ``http`` (as deployed), both with ``http/dup``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,7 +23,8 @@ import httpx
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer
 
-OPT_IN_VARIABLE = "OTEL_SEMCONV_STABILITY_OPT_IN"
+from observability.runtime.conventions import conventions
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -33,10 +33,9 @@ class ClientSpans:
 
     def __init__(self, tracer: Tracer | None, opt_in: str | None = None) -> None:
         self._tracer = tracer
-        opt_in = os.environ.get(OPT_IN_VARIABLE, "") if opt_in is None else opt_in
-        values = {value.strip() for value in opt_in.split(",")}
-        self._stable = bool(values & {"http", "http/dup"})
-        self._old = "http/dup" in values or not self._stable
+        http = conventions("http", opt_in)
+        self._stable = http.stable
+        self._old = http.old
 
     @contextmanager
     def call(self, request: httpx.Request) -> Iterator[Span]:

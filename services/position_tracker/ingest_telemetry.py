@@ -11,6 +11,7 @@ from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, Span, SpanKind
 
 from observability.runtime import Telemetry
+from observability.runtime.conventions import Conventions, conventions
 from observability.runtime.logs import fields
 from observability.runtime.messaging import (
     UnsampledMessageSpan,
@@ -54,12 +55,9 @@ class IngestTelemetry:
             "messaging.operation.type": "process",
             "messaging.destination.name": settings.position_queue,
         }
-        self._write_attributes = {
-            "db.system": "mongodb",
-            "db.operation.name": "insert",
-            "db.namespace": settings.mongodb_database,
-            "db.collection.name": "positions",
-        }
+        self._write_attributes = write_attributes(
+            settings.mongodb_database, conventions("database")
+        )
 
     def restored(self, newest_stored_at: float) -> None:
         """Freshness survives a restart: the newest stored position is as old as it is."""
@@ -171,6 +169,27 @@ class IngestTelemetry:
                     }
                 ),
             )
+
+
+def write_attributes(database: str, names: Conventions) -> dict[str, str]:
+    """The batch write span's attributes, named as the pymongo instrumentation names those of
+    the tracker's other database calls (``OTEL_SEMCONV_STABILITY_OPT_IN``)."""
+    attributes = {}
+    if names.old:
+        attributes |= {
+            "db.system": "mongodb",
+            "db.name": database,
+            "db.operation": "insert",
+            "db.mongodb.collection": "positions",
+        }
+    if names.stable:
+        attributes |= {
+            "db.system.name": "mongodb",
+            "db.namespace": database,
+            "db.operation.name": "insert",
+            "db.collection.name": "positions",
+        }
+    return attributes
 
 
 def _recorded(span: Span) -> Span:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from observability.runtime.conventions import DEPLOYED_CONVENTIONS
 from observability.runtime.tracing import DEPLOYED_SAMPLING
 from tests.k8s.contract import REQUIRED, service_of_image, variables_read
 from tests.k8s.manifests import K8S
@@ -157,8 +158,8 @@ def test_environment_matches_the_code(compose: dict, secret_keys: dict[str, set[
         missing = REQUIRED[code] - environment - from_files
         assert not missing, f"{name}: missing {sorted(missing)}"
         assert service["environment"]["OTEL_SERVICE_NAME"] == code
-        sampling = {k: service["environment"].get(k) for k in DEPLOYED_SAMPLING}
-        assert sampling == DEPLOYED_SAMPLING, name
+        for deployed in (DEPLOYED_SAMPLING, DEPLOYED_CONVENTIONS):
+            assert {k: service["environment"].get(k) for k in deployed} == deployed, name
     assert seen == set(REQUIRED)
 
 

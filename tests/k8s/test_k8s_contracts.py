@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from observability.runtime.conventions import DEPLOYED_CONVENTIONS
 from observability.runtime.tracing import DEPLOYED_SAMPLING
 from tests.k8s.contract import REQUIRED, service_of_image, variables_read
 from tests.k8s.manifests import TARGETS, containers, env_names, namespace_of
@@ -83,8 +84,9 @@ def test_environment_matches_the_code(rendered: dict[str, list[dict]], target: s
         assert not missing, f"{service}: missing {sorted(missing)}"
         assert env["OTEL_SERVICE_NAME"] == service
         assert env["HTTP_HOST"] == "0.0.0.0"
-        # The sampling the benchmarks measure is the one deployed.
-        assert {k: env.get(k) for k in DEPLOYED_SAMPLING} == DEPLOYED_SAMPLING, service
+        # The sampling the benchmarks measure, and the conventions the tests check, are deployed.
+        for deployed in (DEPLOYED_SAMPLING, DEPLOYED_CONVENTIONS):
+            assert {k: env.get(k) for k in deployed} == deployed, service
 
 
 @pytest.mark.parametrize("target", TARGETS)

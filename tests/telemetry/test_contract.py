@@ -28,7 +28,8 @@ MODULES = {
 @pytest.fixture(scope="module")
 def fleet(isolation, run_id):
     names = TrackerNames.unique(isolation, "contract")
-    with running_tracker(names, run_id) as tracker:
+    # Queue statistics often enough that their series exist before the tests count series.
+    with running_tracker(names, run_id, QUEUE_STATS_INTERVAL_SECONDS="0.5") as tracker:
         simulator_env = {
             "POSITION_QUEUE": names.queue,
             "SIMULATOR_VEHICLES": "3",
@@ -40,6 +41,7 @@ def fleet(isolation, run_id):
             gateway_env = {"TRACKER_URL": tracker.url}
             with running("services.api_gateway", "api-gateway", gateway_env, run_id) as gateway:
                 eventually(lambda: _assert_vehicles(gateway.url, 3), timeout=30)
+                eventually(lambda: _assert_queue_reported(tracker.url), timeout=30)
                 yield {
                     "position-tracker": tracker,
                     "position-simulator": sim,
@@ -49,6 +51,10 @@ def fleet(isolation, run_id):
 
 def _assert_vehicles(url: str, n: int) -> None:
     assert len(httpx.get(f"{url}/api/vehicles").json()) == n
+
+
+def _assert_queue_reported(url: str) -> None:
+    assert families(url)["fleet_broker_queue_messages"]
 
 
 def families(url: str) -> dict[str, list]:

@@ -88,7 +88,7 @@ def test_one_trace_runs_from_publish_through_the_queue_to_the_database_write(exp
     assert process.parent.span_id == publish.context.span_id
     assert write.context.trace_id == trace_id
     assert write.parent.span_id == process.context.span_id
-    assert write.attributes["db.system"] == "mongodb"
+    assert write.attributes["db.system.name"] == "mongodb"  # the deployed conventions
     assert publish.resource.attributes["service.name"] == "position-simulator"
     assert process.resource.attributes["service.name"] == "position-tracker"
 

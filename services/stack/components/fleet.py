@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from observability.runtime.conventions import DEPLOYED_CONVENTIONS
 from observability.runtime.tracing import DEPLOYED_SAMPLING
 from services.stack.components.base import Component, Context, Program
 from services.stack.components.ferretdb import external_mongodb_url, local_mongodb_url
@@ -49,6 +50,7 @@ class FleetService(Component):
                 "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{configured_port('otelcol', 4318)}",
                 "OTEL_SERVICE_NAME": self.name,
                 **DEPLOYED_SAMPLING,
+                **DEPLOYED_CONVENTIONS,
                 "PYTHONUNBUFFERED": "1",
                 **self.environment,
             },
