@@ -125,6 +125,11 @@ def test_one_trace_runs_from_the_gateway_to_the_tracker(exporter, names):
     assert tracker_span.context.trace_id == gateway_span.context.trace_id
     assert tracker_span.parent.span_id == client_span.context.span_id
     assert gateway_span.attributes["http.route"] == "/api/vehicles"
+    # Server and client spans alike carry the stable HTTP names, the deployed conventions.
+    for span in (gateway_span, client_span, tracker_span):
+        assert span.attributes["http.request.method"] == "GET", span.name
+        assert span.attributes["http.response.status_code"] == 200, span.name
+        assert "http.method" not in span.attributes, span.name
     # One instrumentation: no second server span, no span per dependency or serialization (what
     # FastAPI's native telemetry would add).
     in_trace = [s for s in spans if s.context.trace_id == gateway_span.context.trace_id]
