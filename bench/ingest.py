@@ -336,6 +336,13 @@ def measure(args: argparse.Namespace, sink: str) -> None:
         if results[variant] and results[reference]:
             paired = instrumentation.paired_ratio(results[variant], results[reference])
             print(f"  {label:24} {paired:10.1%} ({medians[variant] / medians[reference]:.1%})")
+    on, off = cpu["tracker"], cpu["tracker-telemetry-off"]
+    if on and off:
+        # Here the database is the bottleneck and the rate hides part of what telemetry costs:
+        # a tracker bound by its own CPU (a faster database) would keep this share of its rate.
+        paired = instrumentation.paired_ratio(off, on)
+        of_medians = statistics.median(off) / statistics.median(on)
+        print(f"  {'CPU a position, off / on':24} {paired:10.1%} ({of_medians:.1%})")
 
     delays = paced_delays(args.paced_count, args.paced_rate, run_id, sink)
     print(
