@@ -163,16 +163,18 @@ def run_tracker(
     last: dict[str, datetime],
     n: int,
     telemetry: str,
+    sampling: float,
     run_id: str,
     sink: str,
 ) -> TrackerRun:
-    """The tracker drains ``queue`` with ``telemetry`` (a variant), exporting spans to ``sink``."""
+    """The tracker drains ``queue`` with ``telemetry`` (a variant, its traces sampled at
+    ``sampling`` when it samples by ratio), exporting spans to ``sink``."""
     env = {
         "POSITION_QUEUE": queue,
         "DEAD_LETTER_QUEUE": f"{queue}.dlq",
         "MONGODB_DATABASE": database,
         "RETENTION_HOURS": "0",
-        **instrumentation.telemetry_env(telemetry, sink),
+        **instrumentation.telemetry_env(telemetry, sink, sampling),
         **EXTRA_ENV,
     }
     process = service_process(
@@ -282,7 +284,6 @@ def main() -> None:
     parser.add_argument("--paced-count", type=int, default=3000)
     parser.add_argument("--env", action="append", default=[], help="tracker setting NAME=VALUE")
     args = parser.parse_args()
-    EXTRA_ENV["OTEL_TRACES_SAMPLER_ARG"] = str(args.sampling)
     EXTRA_ENV.update(item.split("=", 1) for item in args.env)
     print("starting what is not running of activemq, ferretdb...", flush=True)
     ensure_up(["activemq", "ferretdb"])
@@ -314,7 +315,9 @@ def measure(args: argparse.Namespace, sink: str) -> None:
                 telemetry = TRACKER_VARIANTS[variant]
                 database = f"bench_{run_id}_{round_no}_{telemetry}".replace("-", "_")
                 last = last_positions(bodies)
-                run = run_tracker(queue, database, last, args.positions, telemetry, run_id, sink)
+                run = run_tracker(
+                    queue, database, last, args.positions, telemetry, args.sampling, run_id, sink
+                )
                 rate, detail = run.rate, f"  {run.cpu_us:6.1f} µs CPU/position"
                 cpu[variant].append(run.cpu_us)
             results[variant].append(rate)

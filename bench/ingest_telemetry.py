@@ -158,11 +158,9 @@ def run_variant(
 ) -> dict[str, float]:
     """One variant in a process of its own (telemetry is set up from the environment once per
     process); µs of CPU a position by phase."""
-    # The ratio only matters to "on": "off" traces nothing and "all-traced" samples everything.
     env = {
         **os.environ,
-        **instrumentation.telemetry_env(variant, endpoint),
-        "OTEL_TRACES_SAMPLER_ARG": str(sampling),
+        **instrumentation.telemetry_env(variant, endpoint, sampling),
         # With no broker and no database, spans are made faster than a tracker makes them, and
         # faster than the exporter sends them every position traced: a queue that holds them
         # all (memory, not CPU) keeps the SDK from dropping any, so every span's export counts.

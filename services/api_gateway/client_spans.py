@@ -33,9 +33,7 @@ class ClientSpans:
 
     def __init__(self, tracer: Tracer | None, opt_in: str | None = None) -> None:
         self._tracer = tracer
-        http = conventions("http", opt_in)
-        self._stable = http.stable
-        self._old = http.old
+        self._names = conventions("http", opt_in)
 
     @contextmanager
     def call(self, request: httpx.Request) -> Iterator[Span]:
@@ -58,9 +56,9 @@ class ClientSpans:
     def _request_attributes(self, request: httpx.Request) -> dict[str, str | int]:
         url, full = request.url, str(request.url)
         attributes: dict[str, str | int] = {}
-        if self._old:
+        if self._names.old:
             attributes |= {"http.method": request.method, "http.url": full}
-        if self._stable:
+        if self._names.stable:
             attributes |= {
                 "http.request.method": request.method,
                 "server.address": url.host,
@@ -71,18 +69,18 @@ class ClientSpans:
 
     def answered(self, span: Span, status: int) -> None:
         """The server's answer; a client span fails on 4xx as on 5xx (the conventions' rule)."""
-        if self._old:
+        if self._names.old:
             span.set_attribute("http.status_code", status)
-        if self._stable:
+        if self._names.stable:
             span.set_attribute("http.response.status_code", status)
         if status >= 400:
-            if self._stable:
+            if self._names.stable:
                 span.set_attribute("error.type", str(status))
             span.set_status(StatusCode.ERROR)
 
     def failed(self, span: Span, error: BaseException) -> None:
         """The call got no answer: refused, broken off or too slow."""
-        if self._stable:
+        if self._names.stable:
             span.set_attribute("error.type", type(error).__qualname__)
         span.record_exception(error)
         span.set_status(StatusCode.ERROR, str(error) or type(error).__name__)
