@@ -7,15 +7,16 @@ Each round, side by side on the same machine:
 1. *bare*: a stomp.py consumer that only acknowledges (client-individual, same prefetch as the
    tracker) drains N pre-published positions;
 2. *tracker*: the tracker (a real process) drains the same N into the database, with telemetry as
-   deployed: metrics, logs, traces sampled as every deployment sets them (``DEPLOYED_SAMPLING``)
+   deployed: metrics, logs, traces sampled as every deployment sets them (``deployed_sampling``)
    and exported over OTLP to a real collector that drops them (``instrumentation.py``);
 3. with ``--telemetry``, the tracker again with ``FLEET_TELEMETRY=off``;
 4. with ``--all-traced``, the tracker again tracing every position (``always_on``: whatever the
    publisher decided).
 
 The positions are published as the simulator publishes them, each with a ``traceparent``, one in
-ten sampled; ``--sampling 0.01`` publishes one in a hundred sampled instead (and sets the
-tracker's ratio to match), to measure what another deployed ratio would cost.
+a hundred sampled as the simulator is deployed; the tracker follows that decision (its own ratio
+only applies to traces it starts, none here). ``--sampling 0.1`` publishes one in ten sampled
+instead, to measure what another deployed ratio would cost.
 
 Each round runs them in an order rotated by one, so none is favoured by always running first.
 Rates are N over the time between the first and the last message handled (the tracker's from
@@ -47,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import instrumentation
 
-from observability.runtime.tracing import DEPLOYED_SAMPLING
+from observability.runtime.tracing import deployed_sampling
 from services.stack.api import ensure_up
 from tests.support.broker import StompClient
 from tests.support.processes import service_process
@@ -81,7 +82,7 @@ def positions(n: int, vehicles: int, start: datetime) -> list[tuple[str, str]]:
 
 
 #: The share of positions the simulator samples as deployed (``--sampling`` tries another).
-DEPLOYED_RATIO = float(DEPLOYED_SAMPLING["OTEL_TRACES_SAMPLER_ARG"])
+DEPLOYED_RATIO = float(deployed_sampling("position-simulator")["OTEL_TRACES_SAMPLER_ARG"])
 
 
 def traceparent(i: int, sampling: float) -> str:
@@ -163,18 +164,17 @@ def run_tracker(
     last: dict[str, datetime],
     n: int,
     telemetry: str,
-    sampling: float,
     run_id: str,
     sink: str,
 ) -> TrackerRun:
-    """The tracker drains ``queue`` with ``telemetry`` (a variant, its traces sampled at
-    ``sampling`` when it samples by ratio), exporting spans to ``sink``."""
+    """The tracker drains ``queue`` with ``telemetry`` (a variant), exporting spans to
+    ``sink``."""
     env = {
         "POSITION_QUEUE": queue,
         "DEAD_LETTER_QUEUE": f"{queue}.dlq",
         "MONGODB_DATABASE": database,
         "RETENTION_HOURS": "0",
-        **instrumentation.telemetry_env(telemetry, sink, sampling),
+        **instrumentation.telemetry_env(telemetry, sink),
         **EXTRA_ENV,
     }
     process = service_process(
@@ -315,9 +315,7 @@ def measure(args: argparse.Namespace, sink: str) -> None:
                 telemetry = TRACKER_VARIANTS[variant]
                 database = f"bench_{run_id}_{round_no}_{telemetry}".replace("-", "_")
                 last = last_positions(bodies)
-                run = run_tracker(
-                    queue, database, last, args.positions, telemetry, args.sampling, run_id, sink
-                )
+                run = run_tracker(queue, database, last, args.positions, telemetry, run_id, sink)
                 rate, detail = run.rate, f"  {run.cpu_us:6.1f} µs CPU/position"
                 cpu[variant].append(run.cpu_us)
             results[variant].append(rate)

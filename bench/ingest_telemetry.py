@@ -160,7 +160,7 @@ def run_variant(
     process); µs of CPU a position by phase."""
     env = {
         **os.environ,
-        **instrumentation.telemetry_env(variant, endpoint, sampling),
+        **instrumentation.telemetry_env(variant, endpoint),
         # With no broker and no database, spans are made faster than a tracker makes them, and
         # faster than the exporter sends them every position traced: a queue that holds them
         # all (memory, not CPU) keeps the SDK from dropping any, so every span's export counts.

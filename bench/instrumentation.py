@@ -77,12 +77,9 @@ def rotated(variants: list[str], round_no: int) -> list[str]:
     return variants[shift:] + variants[:shift]
 
 
-def telemetry_env(variant: str, endpoint: str, sampling: float | None = None) -> dict[str, str]:
-    """The environment of a service measured in ``variant``, exporting spans to ``endpoint``;
-    ``sampling`` replaces the deployed ratio of the variant that samples by ratio ("on")."""
+def telemetry_env(variant: str, endpoint: str) -> dict[str, str]:
+    """The environment of a service measured in ``variant``, exporting spans to ``endpoint``."""
     env = dict(VARIANTS[variant])
-    if sampling is not None and "OTEL_TRACES_SAMPLER_ARG" in env:
-        env["OTEL_TRACES_SAMPLER_ARG"] = str(sampling)
     if variant != "off":
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
     return env

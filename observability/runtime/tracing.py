@@ -13,16 +13,26 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from observability.runtime.metrics import telemetry_enabled
 
 #: The trace sampling every deployment of the platform sets (local stack, Kubernetes, compose),
-#: through the standard variables: one trace in ten, decided where the trace starts (the
-#: simulator for positions, the gateway for requests) and followed by every service downstream,
-#: so a sampled trace is whole. Tracing each of thousands of positions a second costs the
-#: tracker 40 to 50 % of its ingest rate, one in ten about 10 % (``bench/ingest.py --all-traced``,
-#: ``--sampling``); logs carry the trace id of every message and request, sampled or not. Set
-#: the variables to trace more or less.
+#: through the standard variables, decided where a trace starts and followed by every service
+#: downstream, so a sampled trace is whole: one trace in ten where requests start (the gateway),
+#: and in any service that starts a trace of its own...
 DEPLOYED_SAMPLING: Mapping[str, str] = {
     "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
     "OTEL_TRACES_SAMPLER_ARG": "0.1",
 }
+#: ...but one in a hundred where positions start (the simulator). Positions are machine-made,
+#: thousands a second at fleet scale and alike: their metrics (with exemplars) and logs (every
+#: line with its trace id, sampled or not) tell what their traces would; a sampled position costs
+#: the tracker about 80 µs of CPU in the OpenTelemetry SDK, so one in ten cost it about 10 % of
+#: its ingest rate and one in a hundred 2 to 3 % (``bench/ingest.py --sampling``). Set the
+#: variables to trace more or less.
+POSITION_SAMPLING: Mapping[str, str] = {**DEPLOYED_SAMPLING, "OTEL_TRACES_SAMPLER_ARG": "0.01"}
+
+
+def deployed_sampling(service: str) -> Mapping[str, str]:
+    """The sampling every deployment gives ``service`` (by its ``OTEL_SERVICE_NAME``)."""
+    return POSITION_SAMPLING if service == "position-simulator" else DEPLOYED_SAMPLING
+
 
 _OTLP_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from observability.runtime.conventions import DEPLOYED_CONVENTIONS
-from observability.runtime.tracing import DEPLOYED_SAMPLING
+from observability.runtime.tracing import deployed_sampling
 from tests.k8s.contract import REQUIRED, service_of_image, variables_read
 from tests.k8s.manifests import K8S
 
@@ -158,7 +158,7 @@ def test_environment_matches_the_code(compose: dict, secret_keys: dict[str, set[
         missing = REQUIRED[code] - environment - from_files
         assert not missing, f"{name}: missing {sorted(missing)}"
         assert service["environment"]["OTEL_SERVICE_NAME"] == code
-        for deployed in (DEPLOYED_SAMPLING, DEPLOYED_CONVENTIONS):
+        for deployed in (deployed_sampling(code), DEPLOYED_CONVENTIONS):
             assert {k: service["environment"].get(k) for k in deployed} == deployed, name
     assert seen == set(REQUIRED)
 

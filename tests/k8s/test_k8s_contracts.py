@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from observability.runtime.conventions import DEPLOYED_CONVENTIONS
-from observability.runtime.tracing import DEPLOYED_SAMPLING
+from observability.runtime.tracing import deployed_sampling
 from tests.k8s.contract import REQUIRED, service_of_image, variables_read
 from tests.k8s.manifests import TARGETS, containers, env_names, namespace_of
 
@@ -85,7 +85,7 @@ def test_environment_matches_the_code(rendered: dict[str, list[dict]], target: s
         assert env["OTEL_SERVICE_NAME"] == service
         assert env["HTTP_HOST"] == "0.0.0.0"
         # The sampling the benchmarks measure, and the conventions the tests check, are deployed.
-        for deployed in (DEPLOYED_SAMPLING, DEPLOYED_CONVENTIONS):
+        for deployed in (deployed_sampling(service), DEPLOYED_CONVENTIONS):
             assert {k: env.get(k) for k in deployed} == deployed, service
 
 

@@ -20,13 +20,13 @@ def sampled(traceparent: str) -> bool:
     return publisher_sampled({"traceparent": traceparent}) is True
 
 
-def test_positions_are_sampled_at_the_deployed_ratio_by_default() -> None:
+def test_positions_are_sampled_at_the_simulators_deployed_ratio_by_default() -> None:
     flags = [sampled(ingest.traceparent(i, ingest.DEPLOYED_RATIO)) for i in range(1000)]
-    assert ingest.DEPLOYED_RATIO == 0.1
-    assert sum(flags) == 100
+    assert ingest.DEPLOYED_RATIO == 0.01
+    assert sum(flags) == 10
 
 
-@pytest.mark.parametrize(("ratio", "expected"), [(0.01, 10), (0.05, 50), (1.0, 1000)])
+@pytest.mark.parametrize(("ratio", "expected"), [(0.1, 100), (0.05, 50), (1.0, 1000)])
 def test_another_ratio_samples_that_share(ratio: float, expected: int) -> None:
     assert sum(sampled(ingest.traceparent(i, ratio)) for i in range(1000)) == expected
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from observability.runtime.conventions import DEPLOYED_CONVENTIONS
-from observability.runtime.tracing import DEPLOYED_SAMPLING
+from observability.runtime.tracing import deployed_sampling
 from services.stack.components.base import Component, Context, Program
 from services.stack.components.ferretdb import external_mongodb_url, local_mongodb_url
 from services.stack.health import Health, http_ok
@@ -49,7 +49,7 @@ class FleetService(Component):
                 "MONGODB_URL": external_mongodb_url() or local_mongodb_url(),
                 "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{configured_port('otelcol', 4318)}",
                 "OTEL_SERVICE_NAME": self.name,
-                **DEPLOYED_SAMPLING,
+                **deployed_sampling(self.name),
                 **DEPLOYED_CONVENTIONS,
                 "PYTHONUNBUFFERED": "1",
                 **self.environment,
