@@ -20,12 +20,12 @@ DEPLOYED_SAMPLING: Mapping[str, str] = {
     "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
     "OTEL_TRACES_SAMPLER_ARG": "0.1",
 }
-#: ...but one in a hundred where positions start (the simulator). Positions are machine-made,
-#: thousands a second at fleet scale and alike: their metrics (with exemplars) and logs (every
-#: line with its trace id, sampled or not) tell what their traces would; a sampled position costs
-#: the tracker about 80 µs of CPU in the OpenTelemetry SDK, so one in ten cost it about 10 % of
-#: its ingest rate and one in a hundred 2 to 3 % (``bench/ingest.py --sampling``). Set the
-#: variables to trace more or less.
+#: ...but one in a hundred where positions start (the simulator). Positions are machine-made and
+#: thousands a second at fleet scale, and their traces all show the same path; their metrics
+#: (with exemplars) and logs (every line with its trace id) cover every one. A sampled position
+#: costs the tracker about 80 µs of CPU in the OpenTelemetry SDK, so one in ten cost it about
+#: 10 % of its ingest rate and one in a hundred 2 to 6 % (``bench/ingest.py --sampling``). Set
+#: the variables to trace more or less.
 POSITION_SAMPLING: Mapping[str, str] = {**DEPLOYED_SAMPLING, "OTEL_TRACES_SAMPLER_ARG": "0.01"}
 
 
