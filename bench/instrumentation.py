@@ -44,8 +44,9 @@ service:
 """
 
 
-#: A service's telemetry settings per variant: as deployed (traces sampled as every deployment
-#: samples them), every request or message traced, or none at all.
+#: A service's telemetry settings per variant: as the tracker and the gateway are deployed (one
+#: trace in ten where they start one, else their caller's or publisher's decision), every
+#: request or message traced, or none at all.
 VARIANTS: dict[str, dict[str, str]] = {
     "on": {"FLEET_TELEMETRY": "on", **DEPLOYED_SAMPLING, **DEPLOYED_CONVENTIONS},
     "all-traced": {
