@@ -2,7 +2,8 @@
 
 A template only shapes indices created after it: so for each existing index it matches, fields
 the index lacks are added (``PUT <index>/_mapping``), and an index that maps a declared field
-with another type is deleted when ``reset`` allows it (the local stack's indices are scratch
+with another type, or lays dotted names out otherwise (``subobjects``), is deleted when ``reset``
+allows it (the local stack's indices are scratch
 data; the shipper creates the index again, from the template). Plain HTTP (httpx): the
 integ-test Elasticsearch has no ``GET /``, which the official client's checks need.
 """
@@ -60,13 +61,21 @@ def _conflicts(declared: dict[str, dict], existing: dict[str, dict]) -> list[str
     return found
 
 
+def _layout_conflicts(declared: Mapping[str, Any], existing: Mapping[str, Any]) -> list[str]:
+    """Whether dotted names are object paths (``subobjects``): set when an index is made, never
+    changed after, so an index made before its template set it keeps the old layout."""
+    want, have = declared.get("subobjects", True), existing.get("subobjects", True)
+    return [] if want == have else [f"subobjects is {have}, not {want}"]
+
+
 def apply_template(
     client: httpx.Client, name: str, body: Mapping[str, Any], *, reset: bool, say: Say
 ) -> None:
     response = client.put(f"/_index_template/{name}", json=body)
     response.raise_for_status()
     patterns = body["index_patterns"]
-    declared = flatten_properties(body["template"]["mappings"].get("properties", {}))
+    declared_mappings = body["template"]["mappings"]
+    declared = flatten_properties(declared_mappings.get("properties", {}))
     mappings = client.get(f"/{','.join(patterns)}/_mapping")
     if mappings.status_code == 404:
         return
@@ -75,7 +84,8 @@ def apply_template(
         if index.startswith(".") or not any(fnmatch.fnmatchcase(index, p) for p in patterns):
             continue
         existing = flatten_properties(data["mappings"].get("properties", {}))
-        conflicts = _conflicts(declared, existing)
+        conflicts = _layout_conflicts(declared_mappings, data["mappings"])
+        conflicts += _conflicts(declared, existing)
         if conflicts and reset:
             say(
                 f"index {index} disagrees with template {name} ({'; '.join(conflicts[:3])}): "

@@ -123,6 +123,10 @@ def traces_template() -> dict[str, Any]:
         "template": {
             "settings": _settings(),
             "mappings": {
+                # Attribute names are flat keys, not object paths: OpenTelemetry's conventions
+                # name both `db.system` (old) and `db.system.name` (stable), and a span may carry
+                # both (OTEL_SEMCONV_STABILITY_OPT_IN=database/dup); as objects they would clash.
+                "subobjects": False,
                 "dynamic_templates": _strings_as_keywords(),
                 "properties": dict(sorted(properties.items())),
             },
