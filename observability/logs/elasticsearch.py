@@ -3,9 +3,9 @@
 A template only shapes indices created after it: so for each existing index it matches, fields
 the index lacks are added (``PUT <index>/_mapping``), and an index that maps a declared field
 with another type, or lays dotted names out otherwise (``subobjects``), is deleted when ``reset``
-allows it (the local stack's indices are scratch
-data; the shipper creates the index again, from the template). Plain HTTP (httpx): the
-integ-test Elasticsearch has no ``GET /``, which the official client's checks need.
+allows it (the local stack's indices are scratch data; the shipper creates the index again, from
+the template). Plain HTTP (httpx): the integ-test Elasticsearch has no ``GET /``, which the
+official client's checks need.
 """
 
 from __future__ import annotations
