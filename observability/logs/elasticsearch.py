@@ -62,8 +62,9 @@ def _conflicts(declared: dict[str, dict], existing: dict[str, dict]) -> list[str
 
 
 def _layout_conflicts(declared: Mapping[str, Any], existing: Mapping[str, Any]) -> list[str]:
-    """Whether dotted names are object paths (``subobjects``): set when an index is made, never
-    changed after, so an index made before its template set it keeps the old layout."""
+    """How the index lays out dotted names (``subobjects``: as object paths or flat keys) against
+    the template: set when an index is made and never changed, so an index made before its
+    template set it keeps the old layout."""
     want, have = declared.get("subobjects", True), existing.get("subobjects", True)
     return [] if want == have else [f"subobjects is {have}, not {want}"]
 
