@@ -40,7 +40,7 @@ from observability.runtime.logs import configure_logging
 from services.common.server import tune_garbage_collection
 from services.common.version import VERSION
 from services.position_tracker.ingest_telemetry import IngestTelemetry
-from services.position_tracker.processing import Decision, Incoming, Limits, PreviousPositions
+from services.position_tracker.processing import Decision, Incoming, PreviousPositions
 from services.position_tracker.processing import decide as decide_batch
 from services.position_tracker.settings import TrackerSettings
 from services.position_tracker.telemetry import CATALOG
@@ -87,7 +87,7 @@ def decided_batches(
 ) -> list[list[Decision]]:
     """The messages decided in the tracker's batches, speeds chained across batches."""
     previous = PreviousPositions(lambda _vehicle, _moment: None)
-    limits = Limits(timedelta(seconds=settings.future_skew_seconds), settings.teleport_kmh)
+    limits = settings.limits()
     now = datetime.now(UTC)
     batches = []
     size = settings.batch_max

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
@@ -42,7 +42,6 @@ from services.position_tracker.messages import Rejection
 from services.position_tracker.processing import (
     Decision,
     Incoming,
-    Limits,
     PreviousPositions,
     decide,
 )
@@ -85,7 +84,7 @@ class PositionConsumer:
         #: At most two batches decided ahead of the writer (bounded memory, ordered acks).
         self.decided: queue.Queue[_Decided] = queue.Queue(maxsize=2)
         self.previous = PreviousPositions(store.previous)
-        self.limits = Limits(timedelta(seconds=settings.future_skew_seconds), settings.teleport_kmh)
+        self.limits = settings.limits()
         self.broker = BrokerConnection(
             settings, "position-tracker", on_connect=self._subscribe, on_message=self._on_message
         )

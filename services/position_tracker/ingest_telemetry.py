@@ -171,25 +171,26 @@ class IngestTelemetry:
             )
 
 
+#: The old database conventions' names of the write span's attributes, by their stable names.
+_OLD_DATABASE_NAMES = {
+    "db.system.name": "db.system",
+    "db.namespace": "db.name",
+    "db.operation.name": "db.operation",
+    "db.collection.name": "db.mongodb.collection",
+}
+
+
 def write_attributes(database: str, names: Conventions) -> dict[str, str]:
     """The batch write span's attributes, named as the pymongo instrumentation names those of
     the tracker's other database calls (``OTEL_SEMCONV_STABILITY_OPT_IN``)."""
-    attributes = {}
-    if names.old:
-        attributes |= {
-            "db.system": "mongodb",
-            "db.name": database,
-            "db.operation": "insert",
-            "db.mongodb.collection": "positions",
-        }
-    if names.stable:
-        attributes |= {
-            "db.system.name": "mongodb",
-            "db.namespace": database,
-            "db.operation.name": "insert",
-            "db.collection.name": "positions",
-        }
-    return attributes
+    stable = {
+        "db.system.name": "mongodb",
+        "db.namespace": database,
+        "db.operation.name": "insert",
+        "db.collection.name": "positions",
+    }
+    old = {_OLD_DATABASE_NAMES[name]: value for name, value in stable.items()}
+    return (old if names.old else {}) | (stable if names.stable else {})
 
 
 def _recorded(span: Span) -> Span:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 
 from services.common.settings import BrokerSettings, ServiceSettings
+from services.position_tracker.processing import Limits
 
 
 class TrackerSettings(ServiceSettings, BrokerSettings):
@@ -30,3 +33,7 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
     active_window_seconds: float = Field(300.0, gt=0)
     #: How often the broker's queue statistics are read.
     queue_stats_interval_seconds: float = Field(15.0, gt=0)
+
+    def limits(self) -> Limits:
+        """What the decider refuses: timestamps too far ahead, moves too fast."""
+        return Limits(timedelta(seconds=self.future_skew_seconds), self.teleport_kmh)
