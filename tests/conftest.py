@@ -93,6 +93,14 @@ def _stack_for_marked_tests(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("stack")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _stack_for_marked_modules(request: pytest.FixtureRequest) -> None:
+    """A module marked `stack` as a whole gets the stack before its module-scoped fixtures,
+    which start services that need it (they run before any function-scoped fixture)."""
+    if request.node.get_closest_marker("stack") is not None:
+        request.getfixturevalue("stack")
+
+
 @pytest.fixture(scope="session")
 def isolation(run_id: str) -> Iterator[RunNames]:
     """This session's own queue names, database and index prefix; cleaned up at the end."""
