@@ -2,7 +2,8 @@
 
 nginx strips ``/api/`` before the gateway: the web app's ``/api/vehicles/`` arrives as
 ``/vehicles/``. As the original, these two routes answer ``[]`` while the tracker cannot be
-reached or does not answer, so the map stays up (the failure is still logged and counted).
+reached, does not answer or is saturated (the call shed), so the map stays up (the failure is
+still logged and counted).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from services.api_gateway.routes import passthrough
 from services.api_gateway.upstream import Outcome, TrackerClient, UpstreamFailure, segment
 from services.common.errors import ProblemError
 
-#: Failures the original answered with ``[]`` (Feign's RetryableException: no answer at all).
-_TRACKER_DOWN = frozenset({Outcome.UNAVAILABLE, Outcome.TIMEOUT})
+#: Failures the original answered with ``[]`` (Feign's RetryableException: no answer at all);
+#: a shed call got no answer either (the map keeps polling, no Retry-After to honour).
+_TRACKER_DOWN = frozenset({Outcome.UNAVAILABLE, Outcome.TIMEOUT, Outcome.SHED})
 
 
 def _empty_when_down(failure: UpstreamFailure) -> JSONResponse:

@@ -95,8 +95,19 @@ _WHY = {
     400: "Bad request: an invalid vehicle name or query parameter.",
     404: "No vehicle of that name.",
     502: "The position tracker failed.",
-    503: "The position tracker cannot be reached.",
+    503: "The position tracker cannot be reached, or is saturated: then the request is shed at "
+    "once, with `Retry-After`.",
     504: "The position tracker did not answer in time.",
+}
+#: Headers of some problem answers (OpenAPI Header Objects).
+_HEADERS: dict[int, dict[str, Any]] = {
+    503: {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying; sent when the request was shed "
+            "(the position tracker saturated), not when it cannot be reached.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
 }
 
 
@@ -104,7 +115,12 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for problem answers with these statuses."""
     schema = {"schema": {"$ref": "#/components/schemas/Problem"}}
     return {
-        status: {"model": Problem, "description": _WHY[status], "content": {PROBLEM_JSON: schema}}
+        status: {
+            "model": Problem,
+            "description": _WHY[status],
+            "content": {PROBLEM_JSON: schema},
+            **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
+        }
         for status in statuses
     }
 

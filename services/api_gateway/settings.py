@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from services.common.settings import ServiceSettings
 
 
 class GatewaySettings(ServiceSettings):
-    """HTTP_HOST/HTTP_PORT/LOG_LEVEL, TRACKER_URL, UPSTREAM_* (pooling and timeouts)."""
+    """HTTP_HOST/HTTP_PORT/LOG_LEVEL, TRACKER_URL, UPSTREAM_* (pooling, timeouts, shedding)."""
 
     http_port: int = Field(8000, ge=1, le=65535)
     tracker_url: str = Field(
@@ -25,6 +26,24 @@ class GatewaySettings(ServiceSettings):
     upstream_max_keepalive: int = Field(
         20, ge=0, description="Idle connections kept open to one upstream."
     )
+    upstream_max_concurrency: int = Field(
+        50,
+        ge=1,
+        description="Most calls in flight to the tracker at once, counting calls still ending "
+        "after their 504; at most UPSTREAM_MAX_CONNECTIONS, so that no call ever waits in the "
+        "connection pool. 50 lets a tracker answering within the 250 ms latency objective "
+        "serve 200 requests/s.",
+    )
+    upstream_queue_timeout_seconds: float = Field(
+        0.02,
+        ge=0,
+        le=60,
+        description="Longest wait for a free call slot when all are taken; then the request is "
+        "shed: 503 with Retry-After, at once rather than queued towards a 504.",
+    )
+    upstream_retry_after_seconds: int = Field(
+        1, ge=1, le=3600, description="The Retry-After (seconds) of a shed request's 503."
+    )
 
     @field_validator("tracker_url")
     @classmethod
@@ -33,3 +52,13 @@ class GatewaySettings(ServiceSettings):
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError(f"{value!r} is not http(s)://HOST[:PORT]")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _calls_fit_the_pool(self) -> Self:
+        # A call waiting in httpcore's pool is what leaked connections (upstream.py): never one.
+        if self.upstream_max_concurrency > self.upstream_max_connections:
+            raise ValueError(
+                f"UPSTREAM_MAX_CONCURRENCY ({self.upstream_max_concurrency}) exceeds "
+                f"UPSTREAM_MAX_CONNECTIONS ({self.upstream_max_connections})"
+            )
+        return self

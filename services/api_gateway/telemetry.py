@@ -43,7 +43,8 @@ ROUTES = (
 )
 #: Our public API (the SLOs cover it; health, metrics and docs are not the product).
 PUBLIC_ROUTES = r"/api/.*|/vehicles/|/history/\{name\}"
-UPSTREAM_OUTCOMES = ("ok", "client_error", "server_error", "timeout", "unavailable")
+#: ``shed``: not called, every slot was taken (answered 503 with Retry-After at once).
+UPSTREAM_OUTCOMES = ("ok", "client_error", "server_error", "timeout", "unavailable", "shed")
 
 HTTP_REQUEST_DURATION = http_request_duration(ROUTES)
 UPSTREAM_DURATION = Metric(
@@ -53,7 +54,11 @@ UPSTREAM_DURATION = Metric(
     help="Duration of requests from the gateway to an upstream service, by outcome.",
     labels=(
         Label("upstream", "Service called.", ("position-tracker",)),
-        Label("outcome", "ok, 4xx, 5xx, timeout or connection refused.", UPSTREAM_OUTCOMES),
+        Label(
+            "outcome",
+            "ok, 4xx, 5xx, timeout, connection refused, or shed (not called: no free slot).",
+            UPSTREAM_OUTCOMES,
+        ),
     ),
     buckets=LATENCY_BUCKETS,
     exemplars=True,
@@ -63,6 +68,11 @@ LOG_SCHEMA = HTTP_SERVICE_LOG_SCHEMA.extended(
     LogField("vehicle.name", FieldType.KEYWORD, "Vehicle the request is about."),
     LogField("upstream.name", FieldType.KEYWORD, "Upstream service called."),
     LogField("upstream.outcome", FieldType.KEYWORD, "Outcome of the upstream call."),
+    LogField(
+        "upstream.shed_requests",
+        FieldType.LONG,
+        "Requests shed (503, no free slot) since the previous such record (one a second).",
+    ),
 )
 
 _PUBLIC = regex("route", PUBLIC_ROUTES)
@@ -113,7 +123,8 @@ ALERTS = (
         description="{{ $value | humanizePercentage }} of upstream calls failed over 5 minutes.",
         runbook=(
             "1. Which outcome? `sum by (outcome) (rate(fleet_gateway_upstream_request_duration_seconds_count[5m]))`: "
-            "`unavailable` means the tracker is down, `timeout` that it is slow.\n"
+            "`unavailable` means the tracker is down, `timeout` that it is slow, `shed` that it "
+            "is saturated (all UPSTREAM_MAX_CONCURRENCY calls in flight: 503 at once).\n"
             "2. Check the tracker: `PositionTrackerDown`, its `/readyz`, its dashboard.\n"
             "3. Read the gateway's error logs with their trace ids."
         ),

@@ -4,6 +4,34 @@ Every call is timed in ``fleet_gateway_upstream_request_duration_seconds{upstrea
 traced (a CLIENT span, ``client_spans.py``, whose context the ``traceparent`` header carries).
 The tracker's 2xx and 4xx answers are returned as they are; a tracker that cannot be reached,
 fails or is too slow becomes a problem response (503, 502, 504) and a log record with the trace id.
+At most UPSTREAM_MAX_CONCURRENCY calls are in flight; a request that finds no free slot within
+UPSTREAM_QUEUE_TIMEOUT_SECONDS is shed (503 with Retry-After, outcome ``shed``, logged at most
+once a second: ``admission.py``).
+
+Why a call is never cancelled inside httpx, and never waits in its connection pool
+-----------------------------------------------------------------------------------
+After a burst the gateway used to answer every call 504 for good, the tracker being fine: each
+call was bounded by ``asyncio.timeout()`` around ``client.send()``, and cancelling a call that
+waits in httpcore's ``AsyncConnectionPool`` (more calls than ``max_connections``) leaks a pool
+slot. A call timed out mid-answer closes its connection; the pool then gives the freed slot to a
+waiting request as a new, unconnected ``AsyncHTTPConnection`` (``_assign_requests_to_connections``
+sets the request's event), even when that request's own timeout fired in the same loop turn (a
+burst's calls time out together) and its cancellation is pending. Its task then raises
+``CancelledError`` out of ``AsyncPoolRequest.wait_for_connection``, and ``handle_async_request``'s
+``except BaseException`` drops the request but keeps the connection, which never connects:
+``_connection is None`` and ``_connect_failed`` is False, so it is neither idle, closed, expired
+nor available ("CONNECTING") and is never reaped. Once ``max_connections`` of them pile up,
+every call waits in the pool until its timeout. Observed with httpcore 1.0.9 and the stand-in
+tracker in slow mode: one burst of 40 calls (4 connections, 0.5 s timeout) left the pool at
+``Requests: 0 active, 0 queued | Connections: 4 active`` (all four CONNECTING, each handed to a
+request whose cancellation was already pending), and every later call timed out; the real
+tracker wedged the same way. It is encode/httpcore#1093 (also #830, #961; fixes proposed in
+#986, #1094, #1099, none released; fixed in the pydantic/httpx2 fork, PR #983).
+
+So: a call runs in a task of its own, which nothing cancels; the gateway stops waiting for it at
+UPSTREAM_TIMEOUT_SECONDS (504) and the task ends by httpx's own per-phase timeouts (anyio scopes,
+under which httpcore cleans up). And its slot is held until the task ends, with no more slots
+than pool connections, so a call never has to wait in the pool (where it could be orphaned).
 """
 
 from __future__ import annotations
@@ -21,6 +49,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from observability.runtime.logs import fields
 from observability.runtime.metrics import ServiceMetrics
+from services.api_gateway.admission import Slots, Tally
 from services.api_gateway.client_spans import ClientSpans
 from services.api_gateway.settings import GatewaySettings
 from services.api_gateway.telemetry import UPSTREAM_DURATION, UPSTREAM_OUTCOMES
@@ -40,6 +69,8 @@ class Outcome(StrEnum):
     SERVER_ERROR = "server_error"
     TIMEOUT = "timeout"
     UNAVAILABLE = "unavailable"
+    #: Not called: every slot was taken (the tracker is saturated); answered 503 at once.
+    SHED = "shed"
 
 
 assert {o.value for o in Outcome} == set(UPSTREAM_OUTCOMES), "Outcome and the catalog disagree"
@@ -50,18 +81,21 @@ _FAILURE_STATUS = {
     Outcome.SERVER_ERROR: (502, "Bad Gateway"),
     Outcome.UNAVAILABLE: (503, "Service Unavailable"),
     Outcome.TIMEOUT: (504, "Gateway Timeout"),
+    Outcome.SHED: (503, "Service Unavailable"),
 }
 
 
 class UpstreamFailure(ProblemError):
     """The upstream could not give an answer worth passing on: 502, 503 or 504."""
 
-    def __init__(self, outcome: Outcome, detail: str) -> None:
+    def __init__(
+        self, outcome: Outcome, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
         status, title = _FAILURE_STATUS[outcome]
         # The trace id lets whoever got the error find its trace and the gateway's log record.
         context = trace.get_current_span().get_span_context()
         extra = {"trace_id": format(context.trace_id, "032x")} if context.is_valid else {}
-        super().__init__(status, title, detail, **extra)
+        super().__init__(status, title, detail, headers=headers, **extra)
         self.outcome = outcome
 
 
@@ -81,6 +115,13 @@ class TrackerClient:
     ) -> None:
         self.base_url = settings.tracker_url
         self.timeout = settings.upstream_timeout_seconds
+        self._slots = Slots(
+            settings.upstream_max_concurrency, settings.upstream_queue_timeout_seconds
+        )
+        self._retry_after = {"retry-after": str(settings.upstream_retry_after_seconds)}
+        self._sheds = Tally(interval=1.0)
+        #: Calls under way, the gateway waiting for them or not (asyncio keeps only weak references).
+        self._calls: set[asyncio.Task[httpx.Response]] = set()
         self.client = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(self.timeout),
@@ -100,6 +141,8 @@ class TrackerClient:
         }
 
     async def aclose(self) -> None:
+        if self._calls:  # calls the gateway stopped waiting for end by httpx's own timeouts
+            await asyncio.wait(set(self._calls), timeout=self.timeout)
         await self.client.aclose()
         self._probe.close()
 
@@ -109,11 +152,11 @@ class TrackerClient:
         """GET ``path`` (already encoded) from the tracker: its 2xx or 4xx response, else raise."""
         start = time.perf_counter()
         request = self.client.build_request("GET", path, params=params)
+        if not await self._slots.take():
+            raise self._shed(path, vehicle, start)
         with self._spans.call(request) as span:
             try:
-                # httpx times each phase (connect, write, read, pool); this bounds the whole call.
-                async with asyncio.timeout(self.timeout):
-                    response = await self.client.send(request)
+                response = await self._send(request)
             except (httpx.TransportError, TimeoutError) as exc:
                 self._spans.failed(span, exc)
                 failure = self._transport_failure(exc)
@@ -130,6 +173,48 @@ class TrackerClient:
         self._observe(failure.outcome, start)
         self._report(failure, path, vehicle, start)
         raise failure
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` in a task that owns the slot taken for it; wait at most ``timeout``.
+
+        The task is never cancelled (see the module's docstring): past the timeout the gateway
+        answers 504 and the task ends by itself, by httpx's per-phase timeouts (each is
+        ``timeout``), giving the slot back.
+        """
+        call = asyncio.create_task(self.client.send(request))
+        self._calls.add(call)
+        call.add_done_callback(self._ended)
+        await asyncio.wait((call,), timeout=self.timeout)
+        if not call.done():
+            raise TimeoutError
+        return call.result()
+
+    def _ended(self, call: asyncio.Task[httpx.Response]) -> None:
+        self._calls.discard(call)
+        self._slots.give_back()
+        if not call.cancelled():
+            call.exception()  # retrieved: a call nobody waits for any more ends quietly
+
+    def _shed(self, path: str, vehicle: str | None, start: float) -> UpstreamFailure:
+        """Every slot taken: 503 at once, counted, logged at most once a second."""
+        limit = self._slots.limit
+        failure = UpstreamFailure(
+            Outcome.SHED,
+            f"the position tracker is saturated ({limit} calls in flight): retry later",
+            headers=self._retry_after,
+        )
+        self._observe(Outcome.SHED, start)
+        if shed := self._sheds.add():
+            values = _failure_fields(failure, start, vehicle) | {"upstream.shed_requests": shed}
+            log.warning(
+                "GET %s from the position tracker: %d request(s) shed (503) since the last "
+                "report, all %d calls in flight",
+                path,
+                shed,
+                limit,
+                extra=fields(**values),
+            )
+        return failure
 
     def _transport_failure(self, exc: httpx.TransportError | TimeoutError) -> UpstreamFailure:
         if isinstance(exc, httpx.TimeoutException | TimeoutError):
@@ -159,18 +244,26 @@ class TrackerClient:
     def _report(
         self, failure: UpstreamFailure, path: str, vehicle: str | None, start: float
     ) -> None:
-        values: dict[str, object] = {
-            "upstream.name": TRACKER,
-            "upstream.outcome": failure.outcome.value,
-            "event.action": "upstream-request",
-            "event.outcome": "failure",
-            "event.duration": int((time.perf_counter() - start) * 1e9),
-        }
-        if vehicle is not None:
-            values["vehicle.name"] = vehicle
+        values = _failure_fields(failure, start, vehicle)
         log.warning(
             "GET %s from the position tracker: %s", path, failure.detail, extra=fields(**values)
         )
+
+
+def _failure_fields(
+    failure: UpstreamFailure, start: float, vehicle: str | None
+) -> dict[str, object]:
+    """The ECS fields of a failed call's log record."""
+    values: dict[str, object] = {
+        "upstream.name": TRACKER,
+        "upstream.outcome": failure.outcome.value,
+        "event.action": "upstream-request",
+        "event.outcome": "failure",
+        "event.duration": int((time.perf_counter() - start) * 1e9),
+    }
+    if vehicle is not None:
+        values["vehicle.name"] = vehicle
+    return values
 
 
 def _outcome(status: int) -> Outcome:

@@ -45,6 +45,15 @@ def test_openapi_describes_the_public_api_with_models_and_problems(app):
     assert {"VehiclePosition", "History", "FleetmanPosition", "LatLng", "Problem"} <= set(schemas)
 
 
+def test_openapi_says_a_shed_request_gets_503_with_retry_after(app):
+    spec = app.openapi()
+    for path in ("/api/vehicles", "/api/vehicles/{name}", "/api/vehicles/{name}/history"):
+        unavailable = spec["paths"][path]["get"]["responses"]["503"]
+        assert "Retry-After" in unavailable["description"]
+        assert unavailable["headers"]["Retry-After"]["schema"]["type"] == "integer"
+        assert "headers" not in spec["paths"][path]["get"]["responses"]["504"]
+
+
 def test_upstream_outcomes_are_the_catalogs():
     assert {o.value for o in Outcome} == set(UPSTREAM_OUTCOMES)
     assert [_outcome(s) for s in (200, 304, 400, 404, 500, 503)] == [
@@ -71,3 +80,16 @@ def test_settings_defaults_and_validation(monkeypatch):
         monkeypatch.setenv("TRACKER_URL", bad)
         with pytest.raises(ValidationError):
             GatewaySettings()
+
+
+def test_call_slots_never_outnumber_the_pools_connections(monkeypatch):
+    for name in ("UPSTREAM_MAX_CONNECTIONS", "UPSTREAM_MAX_CONCURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = GatewaySettings()
+    assert settings.upstream_max_concurrency <= settings.upstream_max_connections
+    assert settings.upstream_queue_timeout_seconds <= 0.05  # shed answers within 50 ms
+    monkeypatch.setenv("UPSTREAM_MAX_CONNECTIONS", "8")
+    with pytest.raises(ValidationError, match="UPSTREAM_MAX_CONCURRENCY"):
+        GatewaySettings()
+    monkeypatch.setenv("UPSTREAM_MAX_CONCURRENCY", "8")
+    assert GatewaySettings().upstream_max_concurrency == 8
