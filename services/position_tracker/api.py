@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import TypeAdapter
 
 from services.common.errors import ProblemError
 from services.position_tracker.messages import vehicle_name_problem
+from services.position_tracker.positions import StoredPosition
 from services.position_tracker.schemas import (
     FleetmanPosition,
     History,
@@ -16,6 +18,7 @@ from services.position_tracker.schemas import (
     VehiclePosition,
 )
 from services.position_tracker.settings import TrackerSettings
+from services.position_tracker.snapshot import FleetSnapshot, Render
 from services.position_tracker.store import PositionStore
 
 VehicleName = Annotated[str, Path(description="Vehicle name, e.g. `City Truck`.", max_length=200)]
@@ -34,25 +37,55 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def create_router(store: PositionStore, settings: TrackerSettings) -> APIRouter:
+#: The snapshot's renderings: the fleet list in our format and in the original Fleetman's.
+FLEET = "fleet"
+FLEETMAN_FLEET = "fleetman-fleet"
+_FLEET_JSON = TypeAdapter(list[VehiclePosition])
+_FLEETMAN_JSON = TypeAdapter(list[FleetmanPosition])
+
+
+def fleet_renderers(window_s: float) -> dict[str, Render]:
+    """How the snapshot renders the fleet list, once per read of the database."""
+
+    def fleet(positions: list[StoredPosition], now: datetime) -> bytes:
+        return _FLEET_JSON.dump_json([VehiclePosition.of(p, now, window_s) for p in positions])
+
+    def fleetman(positions: list[StoredPosition], _: datetime) -> bytes:
+        return _FLEETMAN_JSON.dump_json([FleetmanPosition.of(p) for p in positions])
+
+    return {FLEET: fleet, FLEETMAN_FLEET: fleetman}
+
+
+def json_bytes(content: bytes) -> Response:
+    return Response(content=content, media_type="application/json")
+
+
+def create_router(
+    store: PositionStore, snapshot: FleetSnapshot, settings: TrackerSettings
+) -> APIRouter:
     router = APIRouter()
     window = settings.active_window_seconds
 
     def unknown(name: str) -> ProblemError:
         return ProblemError(404, "Not Found", f"no position of a vehicle named {name!r}")
 
-    @router.get("/vehicles", tags=["vehicles"])
-    def list_vehicles() -> list[VehiclePosition]:
-        """The latest position, speed and heading of every vehicle, by name."""
-        now = datetime.now(UTC)
-        return [VehiclePosition.of(p, now, window) for p in store.latest_all()]
+    def latest(name: str) -> StoredPosition | None:
+        """From the snapshot; a vehicle it does not know yet is looked up (no false 404)."""
+        known = snapshot.current().positions.get(name)
+        return known if known is not None else store.latest(name)
+
+    @router.get("/vehicles", tags=["vehicles"], response_model=list[VehiclePosition])
+    def list_vehicles() -> Response:
+        """The latest position, speed and heading of every vehicle, by name (at most
+        ``SNAPSHOT_MAX_AGE_SECONDS`` old)."""
+        return json_bytes(snapshot.rendered(FLEET))
 
     @router.get(
         "/vehicles/{name}", tags=["vehicles"], responses={404: {"description": "Unknown vehicle"}}
     )
     def get_vehicle(name: VehicleName) -> VehiclePosition:
         """One vehicle's latest position."""
-        position = store.latest(_checked(name))
+        position = latest(_checked(name))
         if position is None:
             raise unknown(name)
         return VehiclePosition.of(position, datetime.now(UTC), window)
@@ -84,24 +117,22 @@ def create_router(store: PositionStore, settings: TrackerSettings) -> APIRouter:
                 "Bad Request",
                 f"limit {count} is over the maximum {settings.history_max_limit}",
             )
-        if store.latest(name) is None:
-            raise unknown(name)
         positions = store.history(name, since, until, count)
+        if positions is None:
+            raise unknown(name)
         return History(name=name, positions=[HistoryPoint.of(p) for p in positions])
 
     # -- the original Fleetman tracker's routes ---------------------------------------------
-    @router.get("/vehicles/", tags=["fleetman"])
-    def fleetman_vehicles() -> list[FleetmanPosition]:
+    @router.get("/vehicles/", tags=["fleetman"], response_model=list[FleetmanPosition])
+    def fleetman_vehicles() -> Response:
         """Original Fleetman: the latest position of every vehicle."""
-        return [FleetmanPosition.of(p) for p in store.latest_all()]
+        return json_bytes(snapshot.rendered(FLEETMAN_FLEET))
 
     @router.get("/history/{name}", tags=["fleetman"])
     def fleetman_history(name: VehicleName) -> list[FleetmanPosition]:
         """Original Fleetman: a vehicle's positions, newest first (`[]` for an unknown vehicle)."""
         _checked(name)
-        return [
-            FleetmanPosition.of(p)
-            for p in store.history(name, None, None, settings.history_max_limit)
-        ]
+        positions = store.history(name, None, None, settings.history_max_limit)
+        return [FleetmanPosition.of(p) for p in positions or ()]
 
     return router

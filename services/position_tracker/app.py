@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
@@ -12,11 +13,13 @@ from opentelemetry.sdk.trace import SpanProcessor
 from observability.runtime import Telemetry
 from services.common.app import create_service_app
 from services.common.version import VERSION
-from services.position_tracker.api import create_router
+from services.position_tracker.api import create_router, fleet_renderers
 from services.position_tracker.consumer import PositionConsumer
+from services.position_tracker.migration import BackgroundMigration, migrate_vehicles
 from services.position_tracker.queue_stats import QueueStats
 from services.position_tracker.retention import RetentionJob
 from services.position_tracker.settings import TrackerSettings
+from services.position_tracker.snapshot import FleetSnapshot
 from services.position_tracker.store import PositionStore
 from services.position_tracker.telemetry import BROKER_STORE_USAGE, CATALOG, QUEUE_MESSAGES
 
@@ -33,23 +36,34 @@ def create_app(
     telemetry = Telemetry.create(CATALOG, VERSION, span_processors)
     if telemetry.tracer_provider is not None:
         PymongoInstrumentor().instrument(tracer_provider=telemetry.tracer_provider)
-    store = PositionStore(settings.mongodb_url, settings.mongodb_database)
+    kept_for = timedelta(hours=settings.retention_hours) if settings.retention_hours else None
+    store = PositionStore(settings.mongodb_url, settings.mongodb_database, retention=kept_for)
     consumer = PositionConsumer(settings, store, telemetry)
     retention = RetentionJob(store, settings.retention_hours)
+    migration = BackgroundMigration(store, kept_for)
+    snapshot = FleetSnapshot(
+        store.latest_all,
+        fleet_renderers(settings.active_window_seconds),
+        max_age=settings.snapshot_max_age_seconds,
+    )
     gauge = telemetry.metrics.gauge
     queue_stats = QueueStats(settings, gauge(QUEUE_MESSAGES), gauge(BROKER_STORE_USAGE))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        store.ensure_indexes()
+        migrate_vehicles(store)  # before the consumer reads any vehicle's latest position
         consumer.start()
+        migration.start()
         retention.start()
         queue_stats.start()
+        snapshot.start()
         try:
             yield
         finally:
+            snapshot.stop()
             queue_stats.stop()
             retention.stop()
+            migration.stop()
             consumer.stop()
             store.close()
             telemetry.shutdown()
@@ -68,7 +82,7 @@ def create_app(
         readiness={"broker": broker_ready, "database": store.ping},
         lifespan=lifespan,
     )
-    app.include_router(create_router(store, settings))
+    app.include_router(create_router(store, snapshot, settings))
     app.state.consumer = consumer
     app.state.store = store
     return app

@@ -39,6 +39,7 @@ from observability.runtime.messaging import inject_headers
 from services.common.broker import BrokerConnection, BrokerUnavailable, queue_destination
 from services.position_tracker.ingest_telemetry import IngestTelemetry, Kept
 from services.position_tracker.messages import Rejection
+from services.position_tracker.positions import StoredPosition
 from services.position_tracker.processing import (
     Decision,
     Incoming,
@@ -46,7 +47,7 @@ from services.position_tracker.processing import (
     decide,
 )
 from services.position_tracker.settings import TrackerSettings
-from services.position_tracker.store import PositionStore, StoredPosition
+from services.position_tracker.store import PositionStore
 
 log = logging.getLogger("position_tracker.consumer")
 T = TypeVar("T")
@@ -83,7 +84,7 @@ class PositionConsumer:
         self.inbox: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         #: At most two batches decided ahead of the writer (bounded memory, ordered acks).
         self.decided: queue.Queue[_Decided] = queue.Queue(maxsize=2)
-        self.previous = PreviousPositions(store.previous)
+        self.previous = PreviousPositions(store.previous, store.latest_of)
         self.limits = settings.limits()
         self.broker = BrokerConnection(
             settings, "position-tracker", on_connect=self._subscribe, on_message=self._on_message
@@ -234,14 +235,16 @@ class PositionConsumer:
         )
 
     def _write_and_ack(self, decided: _Decided) -> None:
-        duplicates: set[str] = set()
+        duplicates = {d.outcome.key for d, _ in decided.kept if d.duplicate}  # type: ignore[union-attr]
         if decided.kept:
             start_ns = time.time_ns()
-            positions: list[StoredPosition] = [d.outcome for d, _ in decided.kept]  # type: ignore[misc]
-            written = self._with_database(partial(self._store, positions))
-            if written is None:
+            positions: list[StoredPosition] = [
+                d.outcome  # type: ignore[misc]
+                for d, _ in decided.kept
+                if not d.duplicate
+            ]
+            if self._with_database(partial(self._store, positions)) is None:
                 return  # stopping while the database is down: all of it is redelivered
-            duplicates = written
             self.record.written(decided.kept, start_ns, time.time_ns())
         # Everything up to this batch's last message is stored or dead-lettered by now.
         if not self._ack(decided.last):
@@ -249,11 +252,9 @@ class PositionConsumer:
         if decided.kept:
             self.record.stored(decided.kept, duplicates)
 
-    def _store(self, positions: list[StoredPosition]) -> set[str]:
-        """Store the positions; returns the keys that were already stored (duplicates)."""
-        duplicates = self.store.insert(positions)
-        self.store.update_latest(positions)
-        return duplicates
+    def _store(self, positions: list[StoredPosition]) -> bool:
+        self.store.write(positions)
+        return True
 
     def _with_database(self, work: Callable[[], T]) -> T | None:
         """``work``, retried with back-off while the database fails (the messages in hand stay

@@ -21,9 +21,9 @@ from observability.runtime.messaging import (
 )
 from services.position_tracker import telemetry as t
 from services.position_tracker.messages import Rejection
+from services.position_tracker.positions import StoredPosition
 from services.position_tracker.processing import Decision
 from services.position_tracker.settings import TrackerSettings
-from services.position_tracker.store import StoredPosition
 
 log = logging.getLogger("position_tracker.ingest")
 

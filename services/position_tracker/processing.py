@@ -1,13 +1,14 @@
 """What to do with a batch of position messages: store each (with speed and heading) or refuse it.
 
 Pure decisions, apart from looking up a vehicle's previous stored position when the cache cannot
-answer (first message of a vehicle, or one delivered out of order).
+answer (first message of a vehicle, or one delivered out of order). A position already stored (a
+redelivery) is recognised here, so that it is counted as a duplicate and not written again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -18,7 +19,8 @@ from services.position_tracker.messages import (
     parse_position,
     teleport_rejection,
 )
-from services.position_tracker.store import StoredPosition
+from services.position_tracker.positions import StoredPosition
+from services.position_tracker.store import Lookup
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Decision:
     #: What will be stored, or why the message is refused.
     outcome: StoredPosition | Rejection
     body_format: str
+    #: The position is stored already (a redelivery): counted, not written again.
+    duplicate: bool = False
 
     @property
     def vehicle(self) -> str | None:
@@ -59,25 +63,43 @@ class Decision:
         return None
 
 
-PreviousLookup = Callable[[str, datetime], StoredPosition | None]
+PreviousLookup = Callable[[str, datetime], Lookup]
+LatestLookup = Callable[[Iterable[str]], dict[str, StoredPosition]]
 
 
 @dataclass
 class PreviousPositions:
-    """Each vehicle's newest stored position, in front of the database lookup."""
+    """Each vehicle's newest stored position, in front of the database lookups."""
 
     lookup: PreviousLookup
+    #: The latest positions of several vehicles in one query (vehicles new to this tracker).
+    lookup_latest: LatestLookup
     newest: dict[str, StoredPosition] = field(default_factory=dict)
+    #: Vehicles found with no stored position while deciding the current batch.
+    _unknown: set[str] = field(default_factory=set)
 
-    def before(self, vehicle: str, moment: datetime) -> StoredPosition | None:
+    def prepare(self, vehicles: Iterable[str]) -> None:
+        """Read the latest positions of the vehicles this tracker has not seen yet in one query,
+        not one per vehicle: a thousand new vehicles cost one read, not a thousand."""
+        unseen = set(vehicles) - self.newest.keys()
+        if not unseen:
+            return
+        found = self.lookup_latest(unseen)
+        self.newest.update(found)
+        self._unknown = unseen - found.keys()
+
+    def before(self, vehicle: str, moment: datetime) -> Lookup:
         known = self.newest.get(vehicle)
         if known is not None and known.timestamp < moment:
-            return known
-        # Unknown vehicle, or a message older than what we hold: ask the database.
+            return Lookup(known, stored=False)
+        if known is None and vehicle in self._unknown:
+            return Lookup(None, stored=False)
+        # A message older than what we hold (or a redelivery): ask the database.
         return self.lookup(vehicle, moment)
 
     def commit(self, stored: Sequence[StoredPosition]) -> None:
-        """Remember what is now durably stored."""
+        """Remember what is now durably stored (or about to be, before it is acknowledged)."""
+        self._unknown = set()
         for position in stored:
             known = self.newest.get(position.vehicle)
             if known is None or position.timestamp > known.timestamp:
@@ -99,19 +121,25 @@ def decide(
     the position just before it, whether that is in the batch or already stored.
     """
     parsed: list[tuple[Incoming, Position | Rejection]] = [
-        (item, parse_position(item.body, now=now, max_future_skew=limits.future_skew))
+        (item, _to_millis(parse_position(item.body, now=now, max_future_skew=limits.future_skew)))
         for item in batch
     ]
     valid = sorted(
         ((i, p) for i, (_, p) in enumerate(parsed) if isinstance(p, Position)),
         key=lambda ip: (ip[1].vehicle, ip[1].timestamp),
     )
+    previous.prepare(p.vehicle for _, p in valid)
     planned = _legs_within(valid)
     outcomes: dict[int, StoredPosition | Rejection] = {}
+    duplicates: set[int] = set()
     #: Each vehicle's latest kept position in this batch, with its index.
     chained: dict[str, tuple[int, StoredPosition]] = {}
     for index, position in valid:
         link = chained.get(position.vehicle)
+        if link is not None and link[1].timestamp == position.timestamp:
+            outcomes[index] = link[1]  # the same position twice in one batch
+            duplicates.add(index)
+            continue
         movement = None
         if link is not None and link[1].timestamp < position.timestamp:
             last: StoredPosition | None = link[1]
@@ -119,7 +147,10 @@ def decide(
             if plan is not None and plan[0] == link[0]:
                 movement = plan[1]  # else a refused position broke the chain: computed alone
         else:
-            last = previous.before(position.vehicle, position.timestamp)
+            found = previous.before(position.vehicle, position.timestamp)
+            last = found.previous
+            if found.stored:
+                duplicates.add(index)
         outcome = _derive(position, last, now, limits, movement)
         outcomes[index] = outcome
         if isinstance(outcome, StoredPosition):
@@ -129,9 +160,19 @@ def decide(
             item,
             outcomes.get(i, result),  # type: ignore[arg-type]
             result.body_format.value if isinstance(result, Position) else "unknown",
+            duplicate=i in duplicates,
         )
         for i, (item, result) in enumerate(parsed)
     ]
+
+
+def _to_millis(parsed: Position | Rejection) -> Position | Rejection:
+    """Timestamps to the millisecond: a position's identity as stored (and as MongoDB keeps
+    datetimes), so that a redelivered message is recognised as the position stored before."""
+    if isinstance(parsed, Rejection) or parsed.timestamp.microsecond % 1000 == 0:
+        return parsed
+    moment = parsed.timestamp
+    return replace(parsed, timestamp=moment.replace(microsecond=moment.microsecond // 1000 * 1000))
 
 
 def _legs_within(valid: Sequence[tuple[int, Position]]) -> dict[int, tuple[int, Leg]]:

@@ -1,4 +1,9 @@
-"""Bounds history: deletes positions older than the retention period, every minute."""
+"""Bounds history: every minute, drops the hours of positions older than the retention period.
+
+History lives in one collection per hour (``buckets.py``), so this is a drop of whole
+collections, never a delete of positions one by one; an hour is dropped once all of it is older
+than the period, and reads never serve a position older than it (``PositionStore.history``).
+"""
 
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ class RetentionJob:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
 
-    def run_once(self) -> int:
+    def run_once(self) -> list[str]:
         return self.store.purge_before(datetime.now(UTC) - self.period)
 
     def _run(self) -> None:
@@ -41,4 +46,6 @@ class RetentionJob:
                 log.warning("retention purge failed: %s", exc)
                 continue
             if deleted:
-                log.info("deleted %d positions older than the retention period", deleted)
+                log.info(
+                    "dropped %s: positions older than the retention period", ", ".join(deleted)
+                )

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from services.position_tracker.geo import kmh_to_mph
 from services.position_tracker.messages import format_java_timestamp
-from services.position_tracker.store import StoredPosition
+from services.position_tracker.positions import StoredPosition
 
 
 class VehiclePosition(BaseModel):

@@ -31,6 +31,9 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
     history_max_limit: int = Field(1000, ge=1)
     #: A vehicle is active (and not stale) when it reported within this many seconds.
     active_window_seconds: float = Field(300.0, gt=0)
+    #: How old the fleet list (``GET /vehicles``) may be: the tracker reads every vehicle's
+    #: latest position at most this often while the list is asked for, and answers from memory.
+    snapshot_max_age_seconds: float = Field(0.25, gt=0, le=10)
     #: How often the broker's queue statistics are read.
     queue_stats_interval_seconds: float = Field(15.0, gt=0)
 

@@ -1,70 +1,83 @@
-"""Positions in MongoDB (FerretDB locally): every position, and the latest one per vehicle.
+"""Positions in MongoDB (FerretDB locally): each vehicle's latest position, and its history in
+time buckets (``buckets.py`` says why that layout).
 
-A position's ``_id`` is derived from its vehicle and timestamp, so storing a redelivered message
-again is a duplicate-key no-op, never a second record.
+Two collections' worth of documents, every one read and written by ``_id``:
+
+- ``vehicles``: ``{_id: name, latest: {timestamp, lat, lng, speed_kmh, heading, stored_at},
+  first: <oldest timestamp>}``. ``latest`` only moves forward (``$max`` compares the embedded
+  document by its first field, the timestamp), whatever order writers come in.
+- ``positions.<hour>``: the history buckets (``buckets.py``).
+
+A batch writes the latest positions first, then the history: a crash in between leaves a latest
+position missing from the history, and its message (not acknowledged) comes back, is found
+missing by :meth:`PositionStore.previous` and stored; never the other way round, so a redelivered
+position is always recognised as already stored.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import islice
 
-from pymongo import ASCENDING, DESCENDING, MongoClient, UpdateOne
+from bson import Binary
+from pymongo import MongoClient, UpdateOne
 from pymongo.collection import Collection
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
+
+from services.position_tracker import buckets
+from services.position_tracker.buckets import bucket_id, bucket_start, millis, partition
+from services.position_tracker.positions import StoredPosition
 
 DUPLICATE_KEY = 11000
+#: Write statements per command. FerretDB 1.24 deadlocks on an update command of 100 or more
+#: statements (each holds one of its 100 pooled connections until the command ends); the local
+#: stack's build is patched, any other FerretDB is not.
+STATEMENTS_PER_COMMAND = 50
+#: How far back a walk through a vehicle's buckets goes when nothing else bounds it (history
+#: kept forever, and a vehicle stored before ``first`` was recorded).
+LONGEST_WALK = timedelta(days=31)
+#: Buckets known to exist, remembered so that writing to them skips the insert attempt.
+KNOWN_BUCKETS = 100_000
+
+Document = dict[str, object]
 
 
 @dataclass(frozen=True, slots=True)
-class StoredPosition:
-    """A valid position with what the tracker derived from it."""
+class Lookup:
+    """What the store holds just before a vehicle's position at some moment."""
 
-    vehicle: str
-    lat: float
-    lng: float
-    timestamp: datetime
-    #: km/h from the vehicle's previous position; None for its first report.
-    speed_kmh: float | None
-    #: Degrees clockwise from north towards this position; None when it did not move.
-    heading: float | None
-    stored_at: datetime
+    #: The vehicle's newest stored position before that moment, if any.
+    previous: StoredPosition | None
+    #: Whether a position at exactly that moment is stored already (a redelivery).
+    stored: bool
 
-    @property
-    def key(self) -> str:
-        """Unique per vehicle and timestamp (milliseconds; a fixed-width prefix keeps it unambiguous)."""
-        millis = int(self.timestamp.timestamp() * 1000)
-        return f"{millis:014d}:{self.vehicle}"
 
-    def document(self) -> dict[str, object]:
-        return {
-            "_id": self.key,
-            "vehicle": self.vehicle,
-            "lat": self.lat,
-            "lng": self.lng,
-            "timestamp": self.timestamp,
-            "speed_kmh": self.speed_kmh,
-            "heading": self.heading,
-            "stored_at": self.stored_at,
-        }
+@dataclass(frozen=True, slots=True)
+class VehicleRecord:
+    """A vehicle's document: its latest position and when its history starts."""
+
+    latest: StoredPosition
+    first: datetime | None
 
     @classmethod
-    def from_document(cls, doc: dict[str, object]) -> StoredPosition:
-        fields = {name: doc.get(name) for name in cls.__dataclass_fields__}
-        for name in ("timestamp", "stored_at"):
-            moment = fields[name]
-            if isinstance(moment, datetime) and moment.tzinfo is None:
-                fields[name] = moment.replace(tzinfo=UTC)
-        return cls(**fields)  # type: ignore[arg-type]
+    def of(cls, doc: Document) -> VehicleRecord:
+        first = doc.get("first")
+        return cls(
+            StoredPosition.from_document(str(doc["_id"]), doc["latest"]),  # type: ignore[arg-type]
+            first if isinstance(first, datetime) else None,
+        )
 
 
 class PositionStore:
     """The tracker's database access; every method raises PyMongoError when the database fails."""
 
-    def __init__(self, url: str, database: str, timeout_ms: int = 3000) -> None:
-        self.client: MongoClient[dict[str, object]] = MongoClient(
+    def __init__(
+        self, url: str, database: str, timeout_ms: int = 3000, retention: timedelta | None = None
+    ) -> None:
+        self.client: MongoClient[Document] = MongoClient(
             url,
             tz_aware=True,
             serverSelectionTimeoutMS=timeout_ms,
@@ -72,17 +85,11 @@ class PositionStore:
             socketTimeoutMS=max(timeout_ms, 10_000),
             appname="position-tracker",
         )
-        db = self.client[database]
-        self.positions: Collection[dict[str, object]] = db["positions"]
-        self.vehicles: Collection[dict[str, object]] = db["vehicles"]
-        #: Vehicles whose latest-position document is known to exist.
-        self._known_vehicles: set[str] = set()
-
-    def ensure_indexes(self) -> None:
-        # History and "previous position" queries: one vehicle, by time.
-        self.positions.create_index([("vehicle", ASCENDING), ("timestamp", DESCENDING)])
-        # Retention deletes by time across vehicles.
-        self.positions.create_index([("timestamp", ASCENDING)])
+        self.db = self.client[database]
+        self.vehicles: Collection[Document] = self.db["vehicles"]
+        #: Positions older than this are not served (their hour is dropped soon after).
+        self.retention = retention
+        self._known: OrderedDict[str, None] = OrderedDict()
 
     def ping(self) -> str | None:
         """None when the database answers, else why not (for ``/readyz``)."""
@@ -95,89 +102,191 @@ class PositionStore:
     def close(self) -> None:
         self.client.close()
 
+    def partition(self, start: datetime) -> Collection[Document]:
+        return self.db[partition(start)]
+
     # -- writes ------------------------------------------------------------------------------
-    def insert(self, positions: Sequence[StoredPosition]) -> set[str]:
-        """Store positions; returns the keys that were already stored (duplicates)."""
-        if not positions:
-            return set()
+    def write(self, positions: Sequence[StoredPosition]) -> None:
+        """Store positions: the vehicles' latest, then their history (see the module's doc)."""
+        if positions:
+            self._write_latest(positions)
+            self._write_history(positions)
+
+    def _write_latest(self, positions: Sequence[StoredPosition]) -> None:
+        newest: dict[str, StoredPosition] = {}
+        oldest: dict[str, datetime] = {}
+        for p in positions:
+            if p.vehicle not in newest or p.timestamp > newest[p.vehicle].timestamp:
+                newest[p.vehicle] = p
+            if p.vehicle not in oldest or p.timestamp < oldest[p.vehicle]:
+                oldest[p.vehicle] = p.timestamp
+        updates = [
+            UpdateOne(
+                {"_id": vehicle},
+                {"$max": {"latest": p.latest_document()}, "$min": {"first": oldest[vehicle]}},
+                upsert=True,
+            )
+            for vehicle, p in newest.items()
+        ]
+        _bulk(self.vehicles, updates)
+
+    def _write_history(self, positions: Sequence[StoredPosition]) -> None:
+        """One chunk per vehicle and bucket: inserted as a new bucket when none is known to
+        exist (the cheap path: a bucket's first write), else pushed onto it."""
+        by_bucket: dict[tuple[str, datetime], list[StoredPosition]] = defaultdict(list)
+        for p in positions:
+            by_bucket[(p.vehicle, bucket_start(p.timestamp))].append(p)
+        fresh: dict[str, list[Document]] = defaultdict(list)
+        pushes: dict[str, list[UpdateOne]] = defaultdict(list)
+        for (vehicle, start), items in by_bucket.items():
+            chunk = buckets.pack(items)
+            name, key = partition(start), bucket_id(vehicle, start)
+            if key in self._known:
+                pushes[name].append(_push(vehicle, start, chunk))
+            else:
+                fresh[name].append(buckets.new_bucket(vehicle, start, Binary(chunk)))
+        for name, docs in fresh.items():
+            for existing in self._insert_new(self.db[name], docs):
+                chunk = bytes(existing["chunks"][0])  # type: ignore[index]
+                pushes[name].append(_push(existing["vehicle"], existing["start"], chunk))  # type: ignore[arg-type]
+        for name, updates in pushes.items():
+            _bulk(self.db[name], updates)
+        for vehicle, start in by_bucket:
+            self._remember(bucket_id(vehicle, start))
+
+    @staticmethod
+    def _insert_new(collection: Collection[Document], docs: list[Document]) -> list[Document]:
+        """Insert buckets; returns those that already existed (a duplicate ``_id``)."""
         try:
-            self.positions.insert_many([p.document() for p in positions], ordered=False)
+            collection.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
-            others = [e for e in errors if e.get("code") != DUPLICATE_KEY]
-            if others:
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
-            return {positions[e["index"]].key for e in errors}
-        return set()
+            return [docs[e["index"]] for e in errors]
+        return []
 
-    def update_latest(self, positions: Iterable[StoredPosition]) -> None:
-        """Make each vehicle's newest position its latest, unless a newer one is stored.
+    def _remember(self, key: str) -> None:
+        self._known[key] = None
+        self._known.move_to_end(key)
+        if len(self._known) > KNOWN_BUCKETS:
+            self._known.popitem(last=False)
 
-        One round trip per batch: a conditional update per vehicle, sent together; a vehicle
-        seen for the first time gets its document inserted first.
-        """
-        newest: dict[str, StoredPosition] = {}
-        for position in positions:
-            known = newest.get(position.vehicle)
-            if known is None or position.timestamp > known.timestamp:
-                newest[position.vehicle] = position
-        for vehicle in newest.keys() - self._known_vehicles:
-            if self.vehicles.find_one({"_id": vehicle}, {"_id": 1}) is None:
-                # DuplicateKeyError: another tracker inserted it first; the update below decides.
-                with contextlib.suppress(DuplicateKeyError):
-                    self.vehicles.insert_one({"_id": vehicle, **asdict(newest[vehicle])})
-            self._known_vehicles.add(vehicle)
-        updates = [
-            UpdateOne({"_id": v, "timestamp": {"$lt": p.timestamp}}, {"$set": asdict(p)})
-            for v, p in newest.items()
-        ]
-        if updates:
-            self.vehicles.bulk_write(updates, ordered=False)
-
-    def purge_before(self, moment: datetime) -> int:
-        """Delete positions older than ``moment`` (the retention bound); returns how many."""
-        return self.positions.delete_many({"timestamp": {"$lt": moment}}).deleted_count
+    def purge_before(self, moment: datetime) -> list[str]:
+        """Drop the hourly collections that hold only positions older than ``moment`` (the
+        retention bound); returns their names."""
+        dropped = []
+        for name in sorted(self.db.list_collection_names()):
+            end = buckets.partition_end(name)
+            if end is not None and end <= moment:
+                self.db.drop_collection(name)
+                dropped.append(name)
+        return dropped
 
     # -- reads -------------------------------------------------------------------------------
-    def previous(self, vehicle: str, before: datetime) -> StoredPosition | None:
-        """The vehicle's stored position just before ``before``.
-
-        In order (the usual case) that is the vehicle's latest position, read by ``_id``; only an
-        older report needs the time index, which FerretDB's SQLite backend cannot use (it scans
-        the collection: seconds once it holds a day of positions, at every tracker restart).
-        """
-        latest = self.latest(vehicle)
-        if latest is not None and latest.timestamp < before:
-            return latest
-        doc = self.positions.find_one(
-            {"vehicle": vehicle, "timestamp": {"$lt": before}}, sort=[("timestamp", DESCENDING)]
-        )
-        return None if doc is None else StoredPosition.from_document(doc)
+    def vehicle(self, vehicle: str) -> VehicleRecord | None:
+        doc = self.vehicles.find_one({"_id": vehicle})
+        return None if doc is None or "latest" not in doc else VehicleRecord.of(doc)
 
     def latest(self, vehicle: str) -> StoredPosition | None:
-        doc = self.vehicles.find_one({"_id": vehicle})
-        return None if doc is None else StoredPosition.from_document(doc)
+        record = self.vehicle(vehicle)
+        return None if record is None else record.latest
+
+    def latest_of(self, vehicles: Iterable[str]) -> dict[str, StoredPosition]:
+        """The latest positions of these vehicles (those with one), in one query."""
+        names = sorted(set(vehicles))
+        if not names:
+            return {}
+        cursor = self.vehicles.find({"_id": {"$in": names}})
+        return {str(d["_id"]): VehicleRecord.of(d).latest for d in cursor if "latest" in d}
 
     def latest_all(self) -> list[StoredPosition]:
-        return [
-            StoredPosition.from_document(d) for d in self.vehicles.find().sort("_id", ASCENDING)
-        ]
+        """Every vehicle's latest position, by name."""
+        found = [VehicleRecord.of(d).latest for d in self.vehicles.find() if "latest" in d]
+        return sorted(found, key=lambda p: p.vehicle)
+
+    def previous(self, vehicle: str, before: datetime) -> Lookup:
+        """The vehicle's stored position just before ``before``, and whether one at ``before``
+        is stored already.
+
+        In order (the usual case) the previous one is the vehicle's latest, one read by ``_id``;
+        an older report (a redelivery, or a message delivered late) reads the bucket it falls in,
+        and older buckets until one holds an earlier position.
+        """
+        record = self.vehicle(vehicle)
+        if record is None:
+            return Lookup(None, stored=False)
+        if record.latest.timestamp < before:
+            return Lookup(record.latest, stored=False)
+        at = millis(before)
+        stored = False
+        for start, found in self._buckets(vehicle, before, self._oldest(record, before)):
+            if start == bucket_start(before):
+                stored = at in found
+            earlier = [t for t in found if t < at]
+            if earlier:
+                return Lookup(found[max(earlier)], stored)
+        return Lookup(None, stored)
 
     def history(
         self, vehicle: str, since: datetime | None, until: datetime | None, limit: int
-    ) -> list[StoredPosition]:
-        """The vehicle's newest ``limit`` positions in [since, until], newest first."""
-        window: dict[str, datetime] = {}
+    ) -> list[StoredPosition] | None:
+        """The vehicle's newest ``limit`` positions in [since, until], newest first; None for a
+        vehicle with no position."""
+        record = self.vehicle(vehicle)
+        if record is None:
+            return None
+        newest = record.latest.timestamp if until is None else min(until, record.latest.timestamp)
+        oldest = self._oldest(record, newest)
         if since is not None:
-            window["$gte"] = since
-        if until is not None:
-            window["$lte"] = until
-        query: dict[str, object] = {"vehicle": vehicle}
-        if window:
-            query["timestamp"] = window
-        cursor = self.positions.find(query).sort("timestamp", DESCENDING).limit(limit)
-        return [StoredPosition.from_document(d) for d in cursor]
+            oldest = max(oldest, since)
+        low, high = millis(oldest), millis(newest)
+        found: list[StoredPosition] = []
+        for _start, positions in self._buckets(vehicle, newest, oldest):
+            found.extend(p for t, p in positions.items() if low <= t <= high)
+            if len(found) >= limit:  # every older bucket holds older positions only
+                break
+        found.sort(key=lambda p: p.timestamp, reverse=True)
+        return found[:limit]
 
     def newest_stored_at(self) -> datetime | None:
-        doc = self.vehicles.find_one(sort=[("stored_at", DESCENDING)])
-        return None if doc is None else StoredPosition.from_document(doc).stored_at
+        latest = self.latest_all()
+        return max((p.stored_at for p in latest), default=None)
+
+    def _oldest(self, record: VehicleRecord, newest: datetime) -> datetime:
+        """How far back the vehicle's history can go: its first position, the retention bound."""
+        bounds = [newest - LONGEST_WALK]
+        if record.first is not None:
+            bounds.append(record.first)
+        if self.retention:
+            bounds.append(datetime.now(newest.tzinfo) - self.retention)
+        return max(bounds)
+
+    def _buckets(
+        self, vehicle: str, newest: datetime, oldest: datetime
+    ) -> Iterator[tuple[datetime, dict[int, StoredPosition]]]:
+        """The vehicle's buckets from ``newest`` back to ``oldest``, each with its positions
+        (empty buckets are skipped)."""
+        for start in buckets.buckets_between(newest, oldest):
+            doc = self.partition(start).find_one({"_id": bucket_id(vehicle, start)})
+            if doc is not None:
+                yield start, buckets.unpack(vehicle, (bytes(c) for c in doc["chunks"]))  # type: ignore[attr-defined]
+
+
+def _push(vehicle: str, start: datetime, chunk: bytes) -> UpdateOne:
+    """Append a chunk to a bucket, creating the bucket if it is not there (anymore)."""
+    return UpdateOne(
+        {"_id": bucket_id(vehicle, start)},
+        {
+            "$push": {"chunks": Binary(chunk)},
+            "$setOnInsert": {"vehicle": vehicle, "start": start, "format": buckets.FORMAT},
+        },
+        upsert=True,
+    )
+
+
+def _bulk(collection: Collection[Document], updates: list[UpdateOne]) -> None:
+    """The updates, in commands of at most :data:`STATEMENTS_PER_COMMAND`."""
+    pending = iter(updates)
+    while batch := list(islice(pending, STATEMENTS_PER_COMMAND)):
+        collection.bulk_write(batch, ordered=False)

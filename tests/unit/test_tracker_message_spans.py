@@ -22,9 +22,9 @@ from observability.runtime import Telemetry
 from observability.runtime.messaging import follows_unsampled_publishers
 from observability.runtime.metrics import ServiceMetrics
 from services.position_tracker.ingest_telemetry import IngestTelemetry
+from services.position_tracker.positions import StoredPosition
 from services.position_tracker.processing import Decision, Incoming
 from services.position_tracker.settings import TrackerSettings
-from services.position_tracker.store import StoredPosition
 from services.position_tracker.telemetry import CATALOG
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from services.position_tracker.geo import distance_m
 from services.position_tracker.messages import Rejection, RejectReason
+from services.position_tracker.positions import StoredPosition
 from services.position_tracker.processing import Incoming, Limits, PreviousPositions, decide
-from services.position_tracker.store import StoredPosition
+from services.position_tracker.store import Lookup
 
 T0 = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=1)
@@ -25,40 +26,56 @@ def stored(vehicle: str, lat: float, lng: float, at: datetime) -> StoredPosition
 
 
 class Lookups:
-    """A previous-position lookup over a list, recording what it was asked."""
+    """The store's lookups over a list of stored positions, recording what they were asked."""
 
     def __init__(self, positions: list[StoredPosition]) -> None:
         self.positions = positions
         self.asked: list[tuple[str, datetime]] = []
+        self.asked_latest: list[set[str]] = []
 
-    def __call__(self, vehicle: str, before: datetime) -> StoredPosition | None:
+    def __call__(self, vehicle: str, before: datetime) -> Lookup:
         self.asked.append((vehicle, before))
-        older = [p for p in self.positions if p.vehicle == vehicle and p.timestamp < before]
-        return max(older, key=lambda p: p.timestamp, default=None)
+        mine = [p for p in self.positions if p.vehicle == vehicle]
+        older = [p for p in mine if p.timestamp < before]
+        previous = max(older, key=lambda p: p.timestamp, default=None)
+        return Lookup(previous, stored=any(p.timestamp == before for p in mine))
+
+    def latest_of(self, vehicles) -> dict[str, StoredPosition]:
+        self.asked_latest.append(set(vehicles))
+        latest: dict[str, StoredPosition] = {}
+        for p in (p for p in self.positions if p.vehicle in self.asked_latest[-1]):
+            if p.vehicle not in latest or p.timestamp > latest[p.vehicle].timestamp:
+                latest[p.vehicle] = p
+        return latest
+
+
+def previous(lookups: Lookups) -> PreviousPositions:
+    return PreviousPositions(lookups, lookups.latest_of)
 
 
 def test_first_report_has_no_speed_and_the_next_is_chained_in_the_batch():
     lookups = Lookups([])
     batch = [message("A", 53.0, -1.5, T0), message("A", 53.001, -1.5, T0 + timedelta(seconds=10))]
-    first, second = (d.outcome for d in decide(batch, PreviousPositions(lookups), NOW, LIMITS))
+    first, second = (d.outcome for d in decide(batch, previous(lookups), NOW, LIMITS))
     assert isinstance(first, StoredPosition) and first.speed_kmh is None
     expected = distance_m(53.0, -1.5, 53.001, -1.5) / 10 * 3.6
     assert isinstance(second, StoredPosition)
     assert abs(second.speed_kmh - expected) < 1e-6
     assert abs(second.heading - 0.0) < 0.01  # due north
-    assert lookups.asked == [("A", T0)]  # one lookup: the second is chained to the first
+    # One read, of the vehicles new to the tracker; the second is chained to the first.
+    assert lookups.asked_latest == [{"A"}] and lookups.asked == []
 
 
 def test_batch_order_does_not_matter_for_speed():
     batch = [message("A", 53.001, -1.5, T0 + timedelta(seconds=10)), message("A", 53.0, -1.5, T0)]
-    later, earlier = (d.outcome for d in decide(batch, PreviousPositions(Lookups([])), NOW, LIMITS))
+    later, earlier = (d.outcome for d in decide(batch, previous(Lookups([])), NOW, LIMITS))
     assert earlier.speed_kmh is None
     assert later.speed_kmh is not None and later.speed_kmh > 0
 
 
 def test_out_of_order_message_is_measured_against_the_stored_position_before_it():
     history = [stored("A", 53.0, -1.5, T0), stored("A", 53.01, -1.5, T0 + timedelta(minutes=2))]
-    cache = PreviousPositions(Lookups(history))
+    cache = previous(Lookups(history))
     cache.commit(history)
     late = message("A", 53.005, -1.5, T0 + timedelta(minutes=1))
     (decision,) = decide([late], cache, NOW, LIMITS)
@@ -72,7 +89,7 @@ def test_teleport_is_refused_and_does_not_break_the_chain():
         message("A", 54.0, -1.5, T0 + timedelta(seconds=10)),  # 111 km in 10 s
         message("A", 53.0005, -1.5, T0 + timedelta(seconds=20)),
     ]
-    outcomes = [d.outcome for d in decide(batch, PreviousPositions(Lookups([])), NOW, LIMITS)]
+    outcomes = [d.outcome for d in decide(batch, previous(Lookups([])), NOW, LIMITS)]
     assert isinstance(outcomes[1], Rejection) and outcomes[1].reason is RejectReason.TELEPORT
     third = outcomes[2]
     assert isinstance(third, StoredPosition)
@@ -87,7 +104,7 @@ def test_bad_messages_are_refused_with_their_reason_and_good_ones_kept():
         message("B", 53.0, -1.5, NOW + timedelta(hours=1)),
         message("C", 53.0, -1.5, T0),
     ]
-    decisions = decide(batch, PreviousPositions(Lookups([])), NOW, LIMITS)
+    decisions = decide(batch, previous(Lookups([])), NOW, LIMITS)
     reasons = [getattr(d.outcome, "reason", None) for d in decisions]
     assert reasons == [
         RejectReason.BAD_JSON,
@@ -107,9 +124,41 @@ def test_interleaved_vehicles_each_chain_to_their_own_positions():
         message("B", 52.0, -1.002, T0 + step),
         message("A", 53.001, -1.5, T0 + step),
     ]
-    outcomes = [d.outcome for d in decide(batch, PreviousPositions(Lookups([])), NOW, LIMITS)]
+    outcomes = [d.outcome for d in decide(batch, previous(Lookups([])), NOW, LIMITS)]
     a_speed = distance_m(53.0, -1.5, 53.001, -1.5) / 10 * 3.6
     b_speed = distance_m(52.0, -1.0, 52.0, -1.002) / 10 * 3.6
     assert abs(outcomes[3].speed_kmh - a_speed) < 1e-6
     assert abs(outcomes[2].speed_kmh - b_speed) < 1e-6
     assert abs(outcomes[2].heading - 270.0) < 0.1  # due west
+
+
+def test_a_redelivered_position_is_a_duplicate_with_the_speed_it_had():
+    history = [stored("A", 53.0, -1.5, T0), stored("A", 53.01, -1.5, T0 + timedelta(minutes=2))]
+    cache = previous(Lookups(history))
+    again = message("A", 53.01, -1.5, T0 + timedelta(minutes=2))
+    (decision,) = decide([again], cache, NOW, LIMITS)
+    assert decision.duplicate
+    expected = distance_m(53.0, -1.5, 53.01, -1.5) / 120 * 3.6
+    assert abs(decision.outcome.speed_kmh - expected) < 1e-6
+
+
+def test_the_same_position_twice_in_a_batch_is_stored_once():
+    twice = [message("A", 53.0, -1.5, T0), message("A", 53.0, -1.5, T0)]
+    first, second = decide(twice, previous(Lookups([])), NOW, LIMITS)
+    assert not first.duplicate and second.duplicate
+    assert first.outcome == second.outcome
+
+
+def test_vehicles_new_to_the_tracker_are_read_in_one_query_not_one_each():
+    lookups = Lookups([stored("V0001", 53.0, -1.5, T0)])
+    batch = [message(f"V{i:04d}", 53.001, -1.5, T0 + timedelta(seconds=10)) for i in range(1000)]
+    decisions = decide(batch, previous(lookups), NOW, LIMITS)
+    assert lookups.asked_latest == [{f"V{i:04d}" for i in range(1000)}] and lookups.asked == []
+    speeds = [d.outcome.speed_kmh for d in decisions]
+    assert speeds[1] is not None and speeds.count(None) == 999  # only V0001 had a position
+
+
+def test_timestamps_are_kept_to_the_millisecond_as_stored():
+    at = T0.replace(microsecond=123456)
+    (decision,) = decide([message("A", 53.0, -1.5, at)], previous(Lookups([])), NOW, LIMITS)
+    assert decision.outcome.timestamp == T0.replace(microsecond=123000)
