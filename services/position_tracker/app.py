@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
 from opentelemetry.sdk.trace import SpanProcessor
+from pymongo.errors import PyMongoError
 
 from observability.runtime import Telemetry
 from services.common.app import create_service_app
+from services.common.errors import problem
 from services.common.version import VERSION
 from services.position_tracker.api import create_router, fleet_renderers
 from services.position_tracker.consumer import PositionConsumer
@@ -83,6 +86,11 @@ def create_app(
         lifespan=lifespan,
     )
     app.include_router(create_router(store, snapshot, settings))
+
+    @app.exception_handler(PyMongoError)
+    async def _database_failed(_: Request, exc: PyMongoError) -> JSONResponse:
+        return problem(503, "Service Unavailable", f"the database failed: {type(exc).__name__}")
+
     app.state.consumer = consumer
     app.state.store = store
     return app

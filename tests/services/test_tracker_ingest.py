@@ -267,6 +267,11 @@ def test_a_database_outage_delays_ingest_but_never_stops_it(names, run_id, broke
             points = route(start, 20)
             for lat, lng, at in points[:10]:
                 broker.send(names.queue, body("Outage Van", lat, lng, at))
+            # Meanwhile the API says what is wrong, in JSON, instead of failing blank.
+            during = httpx.get(f"{tracker.url}/vehicles/Outage Van/history", timeout=10)
+            assert during.status_code == 503, during.text
+            assert during.headers["content-type"] == "application/problem+json"
+            assert "database" in during.json()["detail"]
             outage.join()
             for lat, lng, at in points[10:]:
                 broker.send(names.queue, body("Outage Van", lat, lng, at))

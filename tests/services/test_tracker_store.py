@@ -4,6 +4,8 @@ previous-position lookup, retention, and the migration from the first layout."""
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -170,3 +172,20 @@ def test_a_database_of_the_first_layout_is_migrated_even_when_interrupted(store)
     for vehicle in ("Van 0", "Van 1", "Van 2"):
         mine = [p for p in old_positions if p.vehicle == vehicle]
         assert store.history(vehicle, None, None, 1000) == expected(mine, None, None, 1000)
+
+
+def test_the_migration_command_moves_a_database_by_hand(store):
+    old = [at(s) for s in range(0, 600, 20)]
+    store.db[OLD_POSITIONS].insert_many(
+        [{"_id": p.key, "vehicle": p.vehicle, **p.latest_document()} for p in old]
+    )
+    command = [sys.executable, "-m", "services.position_tracker.migration"]
+    args = ["--mongodb-url", MONGODB_URL, "--database", store.db.name, "--retention-hours", "0"]
+    done = subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"done ({len(old)} positions moved)" in done.stderr
+    assert store.history("Store Van", None, None, 100) == expected(old, None, None, 100)
+    again = subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "done (0 positions moved)" in again.stderr
+    usage = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 0 and "--retention-hours" in usage.stdout
