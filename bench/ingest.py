@@ -51,6 +51,7 @@ import instrumentation
 from observability.runtime.tracing import deployed_sampling
 from services.stack.api import ensure_up
 from tests.support.broker import StompClient
+from tests.support.history import stored_records
 from tests.support.processes import service_process
 
 MONGODB_URL = "mongodb://127.0.0.1:27017/"
@@ -150,7 +151,7 @@ class TrackerRun:
 
 
 def all_latest(vehicles: Collection, last: dict[str, datetime]) -> bool:
-    latest = {d["_id"]: d["timestamp"] for d in vehicles.find({}, {"timestamp": 1})}
+    latest = {d["_id"]: d["latest"]["timestamp"] for d in vehicles.find() if "latest" in d}
     return all(latest.get(vehicle) == moment for vehicle, moment in last.items())
 
 
@@ -186,17 +187,17 @@ def run_tracker(
     cpu_before = instrumentation.cpu_seconds(tracker)
     try:
         with MongoClient(MONGODB_URL, tz_aware=True) as client:
-            collection = client[database]["positions"]
-            # Done when every vehicle's latest position is its last one. (Counting the positions
-            # instead would scan the collection every time and slow the database down.)
+            # Done when every vehicle's latest position is its last one. (Reading the history
+            # instead would compete with the tracker for the database.)
             deadline = time.monotonic() + 900
             while not all_latest(client[database]["vehicles"], last):
                 if time.monotonic() > deadline:
                     raise SystemExit(f"tracker did not store all {n} positions in 900 s")
                 time.sleep(0.25)
             cpu = instrumentation.cpu_seconds(tracker) - cpu_before
-            assert collection.count_documents({}) == n
-            stamps = [d["stored_at"] for d in collection.find({}, {"stored_at": 1})]
+            records = stored_records(client[database])
+            assert len(records) == n, f"{len(records)} records stored, not {n}"
+            stamps = [r.stored_at for r in records]
             client.drop_database(database)
     finally:
         process.stop()
@@ -227,15 +228,14 @@ def paced_delays(count: int, rate: float, run_id: str, sink: str) -> list[float]
             sent[_key(vehicle, datetime.fromisoformat(json.loads(body)["timestamp"]))] = time.time()
         client.close()
         with MongoClient(MONGODB_URL, tz_aware=True) as mongo:
-            collection = mongo[database]["positions"]
             deadline = time.monotonic() + 120
             while not all_latest(mongo[database]["vehicles"], last_positions(bodies)):
                 if time.monotonic() > deadline:
                     raise SystemExit("the paced run did not finish in 120 s")
                 time.sleep(0.2)
             delays = [
-                d["stored_at"].timestamp() - sent[_key(d["vehicle"], d["timestamp"])]
-                for d in collection.find({}, {"vehicle": 1, "timestamp": 1, "stored_at": 1})
+                r.stored_at.timestamp() - sent[_key(r.vehicle, r.timestamp)]
+                for r in stored_records(mongo[database])
             ]
             mongo.drop_database(database)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pymongo.database import Database
@@ -9,15 +10,32 @@ from pymongo.database import Database
 from services.position_tracker import buckets
 
 
-def stored_timestamps(db: Database, vehicle: str | None = None) -> list[datetime]:
-    """The timestamp of every position record in the history buckets, sorted: a position stored
-    twice appears twice (readers would merge them, so only this shows a double write)."""
+@dataclass(frozen=True)
+class Record:
+    """One position record as written in a history bucket."""
+
+    vehicle: str
+    timestamp: datetime
+    stored_at: datetime
+
+
+def stored_records(db: Database, vehicle: str | None = None) -> list[Record]:
+    """Every position record in the history buckets, by timestamp: a position stored twice
+    appears twice (readers would merge the two, so only this shows a double write)."""
     found = []
+    query = {} if vehicle is None else {"vehicle": vehicle}
     for name in db.list_collection_names():
         if buckets.partition_hour(name) is None:
             continue
-        query = {} if vehicle is None else {"vehicle": vehicle}
         for doc in db[name].find(query):
             for chunk in doc["chunks"]:
-                found += [buckets.from_millis(r[0]) for r in buckets.RECORD.iter_unpack(chunk)]
-    return sorted(found)
+                found += [
+                    Record(doc["vehicle"], buckets.from_millis(at), buckets.from_millis(stored))
+                    for at, *_, stored in buckets.RECORD.iter_unpack(chunk)
+                ]
+    return sorted(found, key=lambda r: (r.timestamp, r.vehicle))
+
+
+def stored_timestamps(db: Database, vehicle: str | None = None) -> list[datetime]:
+    """The timestamp of every position record (see :func:`stored_records`), sorted."""
+    return [r.timestamp for r in stored_records(db, vehicle)]
