@@ -90,6 +90,8 @@ class PositionStore:
         #: Positions older than this are not served (their hour is dropped soon after).
         self.retention = retention
         self._known: OrderedDict[str, None] = OrderedDict()
+        #: Vehicles whose document this store has written (so it exists).
+        self._known_vehicles: set[str] = set()
 
     def ping(self) -> str | None:
         """None when the database answers, else why not (for ``/readyz``)."""
@@ -113,6 +115,9 @@ class PositionStore:
             self._write_history(positions)
 
     def _write_latest(self, positions: Sequence[StoredPosition]) -> None:
+        """Each vehicle's newest position as its latest (unless a newer one is stored), and its
+        oldest as where its history starts. A vehicle this store has not written yet is inserted
+        (a thousand new vehicles cost one command), falling back to the update if it exists."""
         newest: dict[str, StoredPosition] = {}
         oldest: dict[str, datetime] = {}
         for p in positions:
@@ -120,6 +125,12 @@ class PositionStore:
                 newest[p.vehicle] = p
             if p.vehicle not in oldest or p.timestamp < oldest[p.vehicle]:
                 oldest[p.vehicle] = p.timestamp
+        fresh = [
+            {"_id": vehicle, "latest": p.latest_document(), "first": oldest[vehicle]}
+            for vehicle, p in newest.items()
+            if vehicle not in self._known_vehicles
+        ]
+        existing = {str(doc["_id"]) for doc in self._insert_new(self.vehicles, fresh)}
         updates = [
             UpdateOne(
                 {"_id": vehicle},
@@ -127,8 +138,10 @@ class PositionStore:
                 upsert=True,
             )
             for vehicle, p in newest.items()
+            if vehicle in self._known_vehicles or vehicle in existing
         ]
         _bulk(self.vehicles, updates)
+        self._known_vehicles.update(newest)
 
     def _write_history(self, positions: Sequence[StoredPosition]) -> None:
         """One chunk per vehicle and bucket: inserted as a new bucket when none is known to
@@ -156,7 +169,9 @@ class PositionStore:
 
     @staticmethod
     def _insert_new(collection: Collection[Document], docs: list[Document]) -> list[Document]:
-        """Insert buckets; returns those that already existed (a duplicate ``_id``)."""
+        """Insert documents; returns those that already existed (a duplicate ``_id``)."""
+        if not docs:
+            return []
         try:
             collection.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
