@@ -16,10 +16,10 @@ wrote), the stable ones with ``http`` (as deployed), both with ``http/dup``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
-import httpx
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer
 
@@ -36,34 +36,34 @@ class ClientSpans:
         self._names = conventions("http", opt_in)
 
     @contextmanager
-    def call(self, request: httpx.Request) -> Iterator[Span]:
-        """The current span while ``request`` runs; the request carries its context
-        (``traceparent``) to the server, sampled or not. With tracing off, nothing."""
+    def call(self, method: str, url: str, headers: MutableMapping[str, str]) -> Iterator[Span]:
+        """The current span while the call runs; ``headers`` (the call's) get its context
+        (``traceparent``) for the server, sampled or not. With tracing off, nothing."""
         if self._tracer is None:
             yield trace.INVALID_SPAN
             return
         # Exceptions are the caller's to record: it knows which are failures of the call.
         with self._tracer.start_as_current_span(
-            request.method,
+            method,
             kind=SpanKind.CLIENT,
-            attributes=self._request_attributes(request),
+            attributes=self._request_attributes(method, url),
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
-            propagate.inject(request.headers)
+            propagate.inject(headers)
             yield span
 
-    def _request_attributes(self, request: httpx.Request) -> dict[str, str | int]:
-        url, full = request.url, str(request.url)
+    def _request_attributes(self, method: str, url: str) -> dict[str, str | int]:
         attributes: dict[str, str | int] = {}
         if self._names.old:
-            attributes |= {"http.method": request.method, "http.url": full}
+            attributes |= {"http.method": method, "http.url": url}
         if self._names.stable:
+            parts = urlsplit(url)
             attributes |= {
-                "http.request.method": request.method,
-                "server.address": url.host,
-                "server.port": url.port or _DEFAULT_PORTS.get(url.scheme, 80),
-                "url.full": full,
+                "http.request.method": method,
+                "server.address": parts.hostname or "",
+                "server.port": parts.port or _DEFAULT_PORTS.get(parts.scheme, 80),
+                "url.full": url,
             }
         return attributes
 

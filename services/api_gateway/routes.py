@@ -9,7 +9,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-import httpx
 from fastapi import FastAPI, Path, Query, Response
 
 from services.api_gateway.models import (
@@ -22,19 +21,17 @@ from services.api_gateway.models import (
     problem_responses,
 )
 from services.api_gateway.names import checked_name
-from services.api_gateway.upstream import TrackerClient, segment
+from services.api_gateway.upstream import TrackerClient, UpstreamResponse, segment
 
 VehicleName = Annotated[
     str, Path(description="Vehicle name, e.g. `City Truck` (URL-encoded: `City%20Truck`).")
 ]
 
 
-def passthrough(upstream: httpx.Response) -> Response:
+def passthrough(upstream: UpstreamResponse) -> Response:
     """The upstream's answer as ours: status, body and content type unchanged."""
     return Response(
-        content=upstream.content,
-        status_code=upstream.status_code,
-        media_type=upstream.headers.get("content-type", "application/json"),
+        content=upstream.content, status_code=upstream.status_code, media_type=upstream.content_type
     )
 
 

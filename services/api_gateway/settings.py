@@ -23,9 +23,6 @@ class GatewaySettings(ServiceSettings):
     upstream_max_connections: int = Field(
         100, ge=1, description="Most concurrent connections to one upstream."
     )
-    upstream_max_keepalive: int = Field(
-        20, ge=0, description="Idle connections kept open to one upstream."
-    )
     upstream_max_concurrency: int = Field(
         50,
         ge=1,
@@ -55,7 +52,7 @@ class GatewaySettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _calls_fit_the_pool(self) -> Self:
-        # A call waiting in httpcore's pool is what leaked connections (upstream.py): never one.
+        # A call waiting in the client's pool is what leaked connections (upstream.py): never one.
         if self.upstream_max_concurrency > self.upstream_max_connections:
             raise ValueError(
                 f"UPSTREAM_MAX_CONCURRENCY ({self.upstream_max_concurrency}) exceeds "
