@@ -51,9 +51,9 @@ from urllib.parse import quote, urlencode
 
 import aiohttp
 import httpx
-from yarl import URL
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+from yarl import URL
 
 from observability.runtime.logs import fields
 from observability.runtime.metrics import ServiceMetrics
