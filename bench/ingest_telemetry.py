@@ -43,6 +43,7 @@ from services.position_tracker.ingest_telemetry import IngestTelemetry
 from services.position_tracker.processing import Decision, Incoming, PreviousPositions
 from services.position_tracker.processing import decide as decide_batch
 from services.position_tracker.settings import TrackerSettings
+from services.position_tracker.store import Lookup
 from services.position_tracker.telemetry import CATALOG
 
 #: What the consumer records, in its order (``services/position_tracker/consumer.py``), then
@@ -86,7 +87,8 @@ def decided_batches(
     messages: Sequence[Incoming], settings: TrackerSettings
 ) -> list[list[Decision]]:
     """The messages decided in the tracker's batches, speeds chained across batches."""
-    previous = PreviousPositions(lambda _vehicle, _moment: None)
+    # An empty store: no vehicle has a stored position yet.
+    previous = PreviousPositions(lambda _vehicle, _moment: Lookup(None, stored=False), lambda _: {})
     limits = settings.limits()
     now = datetime.now(UTC)
     batches = []
