@@ -22,6 +22,8 @@ from observability.render.provenance import Origin, of_service
 LEVEL_FIELD = "log.level"
 STATUS_FIELD = "http.response.status_code"
 REQUEST_TIME_FIELD = "nginx.request_time"
+#: nginx's micro-cache status (HIT, MISS, BYPASS...) of an access line; absent where no cache is used.
+CACHE_STATUS_FIELD = "nginx.cache.status"
 DEAD_LETTER_ACTION = "position-dead-lettered"
 #: The service that dead-letters positions (and logs it with DEAD_LETTER_ACTION).
 DEAD_LETTER_SERVICE = "position-tracker"
@@ -35,6 +37,7 @@ _ACCESS_COLUMNS = (
     "url.original",
     STATUS_FIELD,
     REQUEST_TIME_FIELD,
+    CACHE_STATUS_FIELD,
     TRACE_ID_FIELD,
 )
 

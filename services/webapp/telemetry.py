@@ -86,6 +86,18 @@ ACCESS_LOG = AccessLogFormat(
             r"\d+\.\d{3}",
         ),
         AccessLogPart(
+            LogField(
+                "nginx.cache.status",
+                K,
+                "nginx's micro-cache of the fleet list: HIT (served from the cache), MISS "
+                "(asked the gateway), BYPASS (a query string: asked the gateway, not stored), "
+                "EXPIRED, STALE, UPDATING, REVALIDATED; absent where no cache is used (every "
+                "other request).",
+            ),
+            "$upstream_cache_status",
+            r"[A-Z]+",
+        ),
+        AccessLogPart(
             LogField("http.request.referrer", K, "Referer header of the request."),
             "$http_referer",
             QUOTED_TEXT,

@@ -11,6 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from dockerfile_parse import DockerfileParser
 
 from tests.k8s.manifests import REPO
@@ -194,3 +195,23 @@ def test_webapp_config_passes_nginx_t(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_webapp_writes_only_to_the_pods_temp_dir() -> None:
+    """The pod's root filesystem is read-only: every folder the image's nginx writes (its pid
+    file, temp folders and the fleet list's micro-cache) is under /tmp, an emptyDir that the
+    deployment mounts (and that holds the cache's max_size)."""
+    rendered = render_webapp_config()
+    written = re.findall(r"^\s*(?:pid|\w+_temp_path|proxy_cache_path)\s+(\S+?);?\s", rendered, re.M)
+    assert "/tmp/api_cache" in written
+    assert all(path.startswith("/tmp/") for path in written), written
+    (cache_size,) = re.findall(r"^\s*proxy_cache_path\s[^;]*\bmax_size=(\d+)m\b", rendered, re.M)
+
+    deployment = yaml.safe_load((REPO / "k8s" / "base" / "webapp" / "deployment.yaml").read_text())
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    tmp = volumes[mounts["/tmp"]]["emptyDir"]
+    assert int(cache_size) * 2 <= int(tmp["sizeLimit"].removesuffix("Mi"))

@@ -45,11 +45,14 @@ def upstream() -> Iterator[RecordingUpstream]:
 
 @pytest.fixture(scope="module")
 def start_nginx(nginx_binary: str) -> Iterator[Callable[..., WebappNginx]]:
-    """Start our nginx for an upstream (and a tile URL); stopped at the end of the module."""
+    """Start our nginx for an upstream (a tile URL, a test's tweak of the rendered config);
+    stopped at the end of the module."""
     started: list[WebappNginx] = []
 
-    def start(upstream: str, tile_url: str = "") -> WebappNginx:
-        server = WebappNginx(upstream, tile_url).start()
+    def start(
+        upstream: str, tile_url: str = "", tweak: Callable[[str], str] | None = None
+    ) -> WebappNginx:
+        server = WebappNginx(upstream, tile_url, tweak).start()
         started.append(server)
         return server
 

@@ -119,6 +119,7 @@ def _make_requests(url: str, port: int) -> None:
         client.get("/api/vehicles/City%20Truck/history?limit=5&since=2025-01-01T00:00:00Z")
         client.get("/api/vehicles", headers={"traceparent": "00-NOT-A-TRACE-01"})
         client.get("/api/vehicles", headers={"traceparent": TRACEPARENT.upper()})
+        client.get("/api/vehicles?fresh=1")  # past nginx's micro-cache (BYPASS)
         client.get("/api/fail")
         client.post("/api/vehicles", content=b"x" * 100_000)  # over client_max_body_size
         client.get(
@@ -136,7 +137,7 @@ def test_every_real_line_parses_into_declared_fields(start_nginx, upstream):
     nginx = start_nginx(upstream.address)
     _make_requests(nginx.url, nginx.port)
     # nginx logs a request after answering it: wait for the last ones
-    lines = eventually(lambda: _at_least(nginx.log_lines(), 18), timeout=5)
+    lines = eventually(lambda: _at_least(nginx.log_lines(), 19), timeout=5)
 
     records = []
     for line in lines:
@@ -171,6 +172,18 @@ def test_every_real_line_parses_into_declared_fields(start_nginx, upstream):
     assert any(r.get("http.version") == "1.0" for r in records)
     garbage = [r for r in records if "http.request.method" not in r]
     assert garbage, "a bad request line is logged (and parsed) too"
+    # nginx's micro-cache: only the fleet list's lines say HIT, MISS or BYPASS
+    cached = {
+        r["url.original"]: r["nginx.cache.status"] for r in records if "nginx.cache.status" in r
+    }
+    assert set(cached) == {"/api/vehicles", "/api/vehicles?fresh=1"}, cached
+    assert cached["/api/vehicles?fresh=1"] == "BYPASS"
+    listed = [
+        r["nginx.cache.status"]
+        for r in records
+        if r.get("url.original") == "/api/vehicles" and r.get("http.request.method") == "GET"
+    ]
+    assert listed[0] == "MISS" and set(listed) <= {"MISS", "HIT"}, listed
 
 
 def test_timestamp_is_what_the_parsers_time_format_reads(start_nginx, upstream):
