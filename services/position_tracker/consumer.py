@@ -70,6 +70,8 @@ class _Decided:
     last: Incoming
     spans: list[Span]
     kept: Kept
+    #: How many decided batches this is (the writer groups them).
+    batches: int = 1
 
 
 class PositionConsumer:
@@ -90,6 +92,8 @@ class PositionConsumer:
             settings, "position-tracker", on_connect=self._subscribe, on_message=self._on_message
         )
         self._connection = 0
+        #: The connection whose messages the decider handled last.
+        self._deciding_for = 0
         self._stopping = threading.Event()
         self._threads = [
             threading.Thread(target=self._decide_loop, name="tracker-decider", daemon=True),
@@ -142,11 +146,23 @@ class PositionConsumer:
             current = [item for item in batch if item.connection == self._connection]
             if not current:  # messages of a gone connection are redelivered: skip them
                 continue
+            if current[0].connection != self._deciding_for:
+                self._wait_for_writes()
+                self._deciding_for = current[0].connection
             with self._redelivered_on_failure():
                 # Deciding may look up a vehicle's previous position: the database may be down.
                 decided = self._with_database(partial(self._decide, current))
                 if decided is not None:
                     self.decided.put(decided)
+
+    def _wait_for_writes(self) -> None:
+        """Before the first messages of a new connection: until every batch decided before is
+        written. They are redelivered (their acks went with the old connection), and a
+        redelivered position is only recognised as stored once its first copy is."""
+        done = self.decided.all_tasks_done
+        with done:
+            while self.decided.unfinished_tasks and not self._stopping.is_set():
+                done.wait(0.5)
 
     def _take_batch(self) -> list[Incoming]:
         try:
@@ -216,6 +232,8 @@ class PositionConsumer:
                         self._write_and_ack(decided)
                     finally:
                         self._end(decided.spans)
+                        for _ in range(decided.batches):
+                            self.decided.task_done()
 
     def _group(self, first: _Decided) -> _Decided:
         """``first`` and every batch decided meanwhile, as one write: the per-write costs (the
@@ -232,6 +250,7 @@ class PositionConsumer:
             group[-1].last,
             [span for batch in group for span in batch.spans],
             [kept for batch in group for kept in batch.kept],
+            batches=len(group),
         )
 
     def _write_and_ack(self, decided: _Decided) -> None:
