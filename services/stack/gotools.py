@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -37,7 +38,10 @@ class GoTool:
 
     @property
     def name(self) -> str:
-        return self.package.rsplit("/", 1)[-1]
+        """The binary's name, as `go install` names it: the package path's last element, or the
+        one before it when that is a major version suffix (`.../vegeta/v12` -> `vegeta`)."""
+        *rest, last = self.package.split("/")
+        return rest[-1] if rest and re.fullmatch(r"v[2-9]|v[1-9][0-9]+", last) else last
 
     @property
     def spec(self) -> str:
@@ -92,6 +96,8 @@ GO_TOOLS: dict[str, GoTool] = {
         # The collector builder: its release must match the collector modules in
         # components/otelcol-builder.yaml (see the note there on why v0.156.0).
         GoTool("go.opentelemetry.io/collector/cmd/builder", "v0.156.0"),
+        # The HTTP load generator of bench/load.py (the live map, step and burst scenarios).
+        GoTool("github.com/tsenart/vegeta/v12", "v12.13.0"),
     )
 }
 
