@@ -119,6 +119,12 @@ class Answer:
     delay: float = 0.0
 
 
+class _Server(ThreadingHTTPServer):
+    #: Room for a burst of connections at once (the default backlog, 5, makes the rest retry
+    #: their connect for seconds).
+    request_queue_size = 256
+
+
 @dataclass
 class RecordingUpstream:
     """A tiny HTTP server that records what nginx forwards and answers JSON: 500 for /api/fail,
@@ -173,7 +179,7 @@ class RecordingUpstream:
             def log_message(self, *_: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         self.port = self._server.server_address[1]
         self.address = f"127.0.0.1:{self.port}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

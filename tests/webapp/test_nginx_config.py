@@ -549,3 +549,28 @@ def test_a_timed_out_gateway_is_a_problem_json_504_and_not_stored(start_nginx):
         assert _get(f"{nginx.url}{LIST}").status_code == 200, "a 504 is not stored"
     finally:
         upstream.close()
+
+
+def test_past_64_requests_at_the_gateway_nginx_sheds_at_once_with_retry_after(cached):
+    """A burst on what is not cached (a vehicle, a history) reaches the gateway 64 requests at a
+    time; the rest get a problem+json 503 with Retry-After at once, not a wait for a saturated
+    gateway (which used to fill nginx's connections until most got no answer at all)."""
+    nginx, upstream = cached
+    path = "/api/vehicles/Slow%20Van"
+    upstream.answer(path, Answer(delay=1.0))
+    try:
+        answers = simultaneous_gets(nginx.port, path, 90)
+    finally:
+        upstream.answer(path, None)
+    assert sorted(a.status for a in answers) == [200] * 64 + [503] * 26
+    assert len(upstream.seen(path)) == 64
+    for answer in answers:
+        if answer.status == 503:
+            assert answer.seconds < 0.3, "shed at once"
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert answer.headers["retry-after"] == "1"
+            assert answer.json()["status"] == 503
+            assert answer.headers["x-frame-options"] == "DENY"
+        else:
+            assert "retry-after" not in answer.headers
+    assert _get(f"{nginx.url}{path}").status_code == 200  # normal again at once
