@@ -17,13 +17,29 @@ def _status_class(status: int) -> str:
     return f"{min(max(status // 100, 1), 5)}xx"
 
 
-class RedMetricsMiddleware:
-    """Records every request in the RED histogram, labelled by route template (never raw path)."""
+class RedRecorder:
+    """Records a request in the RED histogram, labelled by route template (never raw path)."""
 
-    def __init__(self, app: ASGIApp, histogram: Instrument) -> None:
-        self.app = app
+    def __init__(self, histogram: Instrument) -> None:
         self.histogram = histogram
         self._routes = set(histogram.metric.label("route").values or ())
+
+    def record(self, scope: Scope, status: int, elapsed: float) -> None:
+        # The router stores the matched route in the scope; its path is the template.
+        route = getattr(scope.get("route"), "path", None)
+        if route not in self._routes:
+            route = UNMATCHED_ROUTE
+        method = scope["method"] if scope["method"] in HTTP_METHODS else "other"
+        labels = {"method": method, "route": route, "status_class": _status_class(status)}
+        self.histogram.labels(**labels).observe(elapsed)
+
+
+class RedMetricsMiddleware:
+    """Records every request in the RED histogram (``RedRecorder``)."""
+
+    def __init__(self, app: ASGIApp, recorder: RedRecorder) -> None:
+        self.app = app
+        self.recorder = recorder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,16 +57,7 @@ class RedMetricsMiddleware:
         try:
             await self.app(scope, receive, send_recording_status)
         finally:
-            self._record(scope, status, time.perf_counter() - start)
-
-    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
-        # The router stores the matched route in the scope; its path is the template.
-        route = getattr(scope.get("route"), "path", None)
-        if route not in self._routes:
-            route = UNMATCHED_ROUTE
-        method = scope["method"] if scope["method"] in HTTP_METHODS else "other"
-        labels = {"method": method, "route": route, "status_class": _status_class(status)}
-        self.histogram.labels(**labels).observe(elapsed)
+            self.recorder.record(scope, status, time.perf_counter() - start)
 
 
 def instrument_app(
@@ -61,7 +68,10 @@ def instrument_app(
     through no instrumentation at all."""
     if metrics.enabled:
         histogram = metrics.histogram(metrics.catalog.metric(HTTP_REQUEST_DURATION))
-        app.add_middleware(RedMetricsMiddleware, histogram=histogram)
+        recorder = RedRecorder(histogram)
+        app.add_middleware(RedMetricsMiddleware, recorder=recorder)
+        # What answers before the app (``services/common/admission.py``) records here too.
+        app.state.red_recorder = recorder
 
     async def metrics_endpoint(request: Request) -> Response:
         body, content_type = metrics.exposition(request.headers.get("accept"))

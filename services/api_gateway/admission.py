@@ -8,8 +8,6 @@ queueing requests until they time out, and the tracker gets no more calls than i
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 
 
 class Slots:
@@ -34,27 +32,3 @@ class Slots:
 
     def give_back(self) -> None:
         self._free.release()
-
-
-class Tally:
-    """Counts events and says when to report them: at most once per ``interval`` seconds.
-
-    For a log line that sums up what happens a thousand times a second (one line per event
-    would flood the logs and cost more than the event itself).
-    """
-
-    def __init__(self, interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._interval = interval
-        self._clock = clock
-        self._count = 0
-        self._next_report = float("-inf")  # the first event is reported at once
-
-    def add(self) -> int:
-        """Count one event: how many to report now (this one included), 0 when not yet due."""
-        self._count += 1
-        now = self._clock()
-        if now < self._next_report:
-            return 0
-        count, self._count = self._count, 0
-        self._next_report = now + self._interval
-        return count

@@ -57,11 +57,12 @@ from yarl import URL
 
 from observability.runtime.logs import fields
 from observability.runtime.metrics import ServiceMetrics
-from services.api_gateway.admission import Slots, Tally
+from services.api_gateway.admission import Slots
 from services.api_gateway.client_spans import ClientSpans
 from services.api_gateway.settings import GatewaySettings
 from services.api_gateway.telemetry import UPSTREAM_DURATION, UPSTREAM_OUTCOMES
 from services.common.errors import ProblemError
+from services.common.tally import Tally
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from observability.runtime.logs import configure_logging
+from services.common.admission import admitted
 from services.common.settings import ServiceSettings
 from services.common.version import VERSION
 
@@ -31,7 +32,7 @@ def serve(app: FastAPI, service_name: str, settings: ServiceSettings) -> None:
     configure_logging(service_name, VERSION, settings.log_level)
     tune_garbage_collection()
     uvicorn.run(
-        app,
+        admitted(app, settings.http_max_in_flight),
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,

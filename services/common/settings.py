@@ -16,6 +16,12 @@ class ServiceSettings(BaseSettings):
     http_host: str = Field("127.0.0.1", description="Address to listen on (0.0.0.0 in containers).")
     http_port: int = Field(8000, ge=1, le=65535)
     log_level: str = "INFO"
+    http_max_in_flight: int = Field(
+        200,
+        ge=0,
+        description="Most requests inside the service at once; past that a 503 with "
+        "Retry-After at once, before any other work (0: no limit).",
+    )
 
     @field_validator("log_level")
     @classmethod

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from services.api_gateway.admission import Slots, Tally
+from services.api_gateway.admission import Slots
+from services.common.tally import Tally
 
 
 def test_a_slot_is_given_at_once_while_free_and_refused_after_the_wait_when_not():
