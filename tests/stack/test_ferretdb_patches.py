@@ -1,6 +1,7 @@
 """The stack's FerretDB carries our two fixes of v1.24.2 (services/stack/components/ferretdb/
-patches/): lookups and writes by _id use the _id index, and an update command of 100
-statements or more answers instead of hanging its database.
+patches/): lookups and writes by _id use the _id index; an update statement ends its query
+before it writes, so an update command of 100 statements or more answers instead of hanging its
+database, and SQLite's WAL restarts instead of growing with every update.
 
 Each test fails against a stock v1.24.2 (run it with `MONGODB_URL` pointing at one).
 """
@@ -18,6 +19,8 @@ from pymongo.database import Database
 from pymongo.errors import NetworkTimeout
 
 from services.stack import api
+from services.stack.components.ferretdb import external_mongodb_url
+from services.stack.paths import stack_paths
 
 pytestmark = pytest.mark.stack
 
@@ -135,3 +138,38 @@ def test_an_update_command_of_150_statements_answers(scratch):
     assert [doc["n"] for doc in vehicles.find({}, {"n": 1}).sort("_id", 1)] == [
         1000 + i for i in range(150)
     ]
+
+
+#: SQLite checkpoints its WAL when it passes 1,000 pages (4 MB of 4 KiB pages), then writes
+#: from its start again, unless a reader still uses it.
+WAL_CHECKPOINT_BYTES = 1000 * 4096
+
+
+def test_updates_do_not_grow_the_wal_without_end(scratch, ferretdb):
+    """Stock v1.24.2 commits each update while that statement's query, a read transaction, is
+    still open: the automatic checkpoint never finishes, the WAL never restarts and grows by
+    every update (about 5 KB each here: 40 MB for these 8,000), and each commit's checkpoint
+    walks all of it (patch 0002). Patched, the WAL stays near its checkpoint size."""
+    if external_mongodb_url():
+        pytest.skip("MONGODB_URL points at another server: the WAL read here is the stack's")
+    vehicles = scratch["vehicles"]
+    vehicles.insert_many([{"_id": f"V{i:04d}", "n": 0, "pad": "x" * 500} for i in range(1000)])
+    for n in range(1, 9):
+        answer = scratch.command(
+            {
+                "update": "vehicles",
+                "updates": [
+                    {"q": {"_id": f"V{i:04d}"}, "u": {"$set": {"n": n}}} for i in range(1000)
+                ],
+            }
+        )
+        assert answer["nModified"] == 1000, answer
+
+    wal = stack_paths().data_dir("ferretdb") / f"{scratch.name}.sqlite-wal"
+    assert wal.exists(), f"no WAL at {wal}"
+    size = wal.stat().st_size
+    assert size < 2 * WAL_CHECKPOINT_BYTES, (
+        f"the WAL of a 1,000-document collection is {size / 1e6:.1f} MB after 8,000 updates"
+        " (it never restarted: each commit's checkpoint walks all of it)"
+    )
+    assert vehicles.count_documents({"n": 8}) == 1000
