@@ -61,7 +61,7 @@ class _Listener(stomp.ConnectionListener):
         self.owner._receipt(frame.headers.get("receipt-id", ""), None)
 
     def on_error(self, frame: Frame) -> None:
-        message = frame.headers.get("message", frame.body)
+        message = frame.headers.get("message") or _text(frame.body)
         receipt = frame.headers.get("receipt-id")
         if receipt:
             self.owner._receipt(receipt, message)
@@ -148,7 +148,11 @@ class BrokerConnection:
             heartbeats=HEARTBEATS,
             heart_beat_receive_scale=HEART_BEAT_RECEIVE_SCALE,
             reconnect_attempts_max=1,
+            # No content-length unless we set it: ActiveMQ makes a frame without it a
+            # TextMessage (what every consumer of positions expects), with it a BytesMessage.
             auto_content_length=False,
+            # Bodies stay the bytes the broker delivered (a dead letter is their exact copy).
+            auto_decode=False,
         )
         self._generation += 1
         conn.set_listener("broker", _Listener(self, self._generation))
@@ -206,9 +210,14 @@ class BrokerConnection:
             waiter[0].set()
 
     def send(
-        self, destination: str, body: str, headers: dict[str, str], timeout: float = 10.0
+        self, destination: str, body: str | bytes, headers: dict[str, str], timeout: float = 10.0
     ) -> None:
-        """Send a persistent message and return once the broker's receipt says it has it."""
+        """Send a persistent message and return once the broker's receipt says it has it.
+
+        A ``bytes`` body is sent with its ``content-length``, so that any byte (a NUL ends a
+        frame without one) arrives as it is; a ``str`` body without, as a text message."""
+        if isinstance(body, bytes):
+            headers = {**headers, "content-length": str(len(body))}
         receipt = f"{self.client_name}-{next(self._ids)}"
         event: threading.Event = threading.Event()
         result: list[str | None] = []
@@ -229,6 +238,13 @@ class BrokerConnection:
         finally:
             with self._pending_lock:
                 self._pending.pop(receipt, None)
+
+
+def _text(body: str | bytes | None) -> str:
+    """A frame's body for a log line (its bytes are not always UTF-8)."""
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace")
+    return body or ""
 
 
 def queue_destination(name: str) -> str:

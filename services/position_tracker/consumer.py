@@ -135,7 +135,8 @@ class PositionConsumer:
         )
 
     def _on_message(self, frame: Frame) -> None:
-        body = frame.body if isinstance(frame.body, str) else frame.body.decode("utf-8", "replace")
+        # The body's bytes as delivered: parsed strictly, and dead-lettered byte for byte.
+        body = frame.body if isinstance(frame.body, bytes) else frame.body.encode()
         # The frame is ours alone once delivered: its headers need no copy.
         self.inbox.put(Incoming(body, frame.headers, time.time_ns(), self._connection))
 

@@ -27,7 +27,8 @@ from services.position_tracker.store import Lookup
 class Incoming:
     """A message as the broker delivered it."""
 
-    body: str
+    #: As delivered (bytes; text in tests and benchmarks): parsed as any accepted format.
+    body: bytes | str
     headers: dict[str, str]
     #: Wall-clock arrival in nanoseconds (the start of the message's span).
     received_ns: int

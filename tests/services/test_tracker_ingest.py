@@ -108,6 +108,49 @@ def test_every_bad_message_is_dead_lettered_with_its_reason_and_good_ones_stored
         )
 
 
+def test_any_bytes_are_dead_lettered_once_byte_for_byte_and_ingest_goes_on(tracker, broker, names):
+    """A NUL ends a STOMP frame sent without ``content-length``: a dead-letter copy sent so was
+    cut there, the broker refused the rest as an unknown command and dropped the connection,
+    and the message came back for good. Bytes that are not UTF-8 came back replaced."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    good = route(now - timedelta(minutes=5), 2)
+    valid = body("Odd Van", *good[0]).encode()
+    odd = {
+        "nul-inside": valid[:20] + b"\x00" + valid[20:],
+        "nul-first": b"\x00" + valid,
+        "latin-1": json.dumps(
+            {"vehicle": "Caf\u00e9 Van", "lat": 53.0, "lng": -1.5, "timestamp": now.isoformat()},
+            ensure_ascii=False,
+        ).encode("latin-1"),
+        "every-byte": bytes(range(256)) * 4,
+    }
+    broker.send(names.queue, body("Test Van", *good[0]))
+    for key, raw in odd.items():
+        broker.send(names.queue, raw, {"test-key": key})
+    broker.send(names.queue, body("Test Van", *good[1]))
+
+    dead: list = []
+
+    def all_dead() -> list:
+        dead.extend(broker.read(names.dlq, quiet_for=1.0))  # what is read is consumed
+        return _at_least(dead, len(odd))
+
+    eventually(all_dead, timeout=30)
+    assert broker.read(names.dlq, quiet_for=2.0) == []  # each once: no copy came back
+    by_key = {m.headers["test-key"]: m for m in dead}
+    assert len(dead) == len(odd) and set(by_key) == set(odd)
+    for key, message in by_key.items():
+        assert message.raw == odd[key], key  # byte for byte
+        assert message.headers["dlq-reason"] == RejectReason.BAD_JSON.value, key
+        assert message.headers["content-length"] == str(len(odd[key]))
+    assert "not UTF-8" in by_key["latin-1"].headers["dlq-detail"]
+
+    history = eventually(lambda: _positions(tracker, "Test Van", 2))
+    assert [p["lat"] for p in history][::-1] == pytest.approx([g[0] for g in good])
+    metrics = httpx.get(f"{tracker.url}/metrics").text
+    assert 'fleet_tracker_positions_dead_lettered_total{reason="bad_json"} 4.0' in metrics
+
+
 def test_a_dead_letter_keeps_the_trace_its_publisher_did_not_sample(tracker, broker, names):
     """Under a sampler that follows the publisher (the default) an unsampled message gets no span
     of its own, yet what it leads to stays in its trace: the dead-lettered copy and the log."""

@@ -18,7 +18,9 @@ BROKER = ("127.0.0.1", 61613)
 @dataclass(frozen=True)
 class Received:
     headers: dict[str, str]
+    #: The body as text (bytes that are not UTF-8 replaced); ``raw`` is exactly what came.
     body: str
+    raw: bytes
 
 
 class _Collector(stomp.ConnectionListener):
@@ -27,8 +29,8 @@ class _Collector(stomp.ConnectionListener):
         self.receipts: dict[str, threading.Event] = {}
 
     def on_message(self, frame: stomp.utils.Frame) -> None:
-        body = frame.body if isinstance(frame.body, str) else frame.body.decode()
-        self.messages.put(Received(dict(frame.headers), body))
+        raw = frame.body if isinstance(frame.body, bytes) else frame.body.encode()
+        self.messages.put(Received(dict(frame.headers), raw.decode("utf-8", "replace"), raw))
 
     def on_receipt(self, frame: stomp.utils.Frame) -> None:
         event = self.receipts.get(frame.headers.get("receipt-id", ""))
@@ -41,18 +43,27 @@ class StompClient:
 
     def __init__(self, host_and_port: tuple[str, int] = BROKER) -> None:
         self.listener = _Collector()
-        self.conn = stomp.Connection12([host_and_port], auto_content_length=False)
+        self.conn = stomp.Connection12(
+            [host_and_port], auto_content_length=False, auto_decode=False
+        )
         self.conn.set_listener("test", self.listener)
         self.conn.connect(wait=True)
         self._ids = itertools.count()
 
-    def send(self, queue_name: str, body: str, headers: dict[str, str] | None = None) -> None:
+    def send(
+        self, queue_name: str, body: str | bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        """A ``str`` body goes as a text message; ``bytes`` with its ``content-length``, so
+        that any byte arrives (a NUL would end a frame without it)."""
+        headers = dict(headers or {})
+        if isinstance(body, bytes):
+            headers["content-length"] = str(len(body))
         receipt = f"r{next(self._ids)}"
         event = self.listener.receipts.setdefault(receipt, threading.Event())
         self.conn.send(
             f"/queue/{queue_name}",
             body,
-            headers={"persistent": "true", **(headers or {}), "receipt": receipt},
+            headers={"persistent": "true", **headers, "receipt": receipt},
         )
         assert event.wait(10), f"no receipt for a message to {queue_name}"
 
