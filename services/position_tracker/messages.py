@@ -212,8 +212,10 @@ def _validate(
     if problem is not None:
         raise _Reject(RejectReason.BAD_VEHICLE_NAME, problem)
 
-    latitude = _coordinate(fields["lat"], "lat")
-    longitude = _coordinate(fields["lng"], "lng")
+    # Our JSON format carries numbers; the original Fleetman formats carry decimal strings.
+    text_allowed = body_format is not BodyFormat.JSON
+    latitude = _coordinate(fields["lat"], "lat", text_allowed)
+    longitude = _coordinate(fields["lng"], "lng", text_allowed)
     timestamp = _timestamp(fields["timestamp"])
     if not -90.0 <= latitude <= 90.0:
         raise _Reject(RejectReason.LATITUDE_OUT_OF_RANGE, f"lat {latitude!r} not in [-90, 90]")
@@ -251,11 +253,13 @@ def vehicle_name_problem(name: object) -> str | None:
     return None
 
 
-def _coordinate(value: object, field: str) -> float:
+def _coordinate(value: object, field: str, text_allowed: bool) -> float:
     if isinstance(value, bool):
         raise _Reject(RejectReason.BAD_TYPE, f"{field} is a boolean, not a number")
     if isinstance(value, int | float):
         number = float(value)
+    elif isinstance(value, str) and not text_allowed:
+        raise _Reject(RejectReason.BAD_TYPE, f"{field} is a string, not a JSON number")
     elif isinstance(value, str):
         text = value.strip()
         if len(text) > MAX_DECIMAL_CHARS or not _DECIMAL.fullmatch(text):

@@ -235,6 +235,14 @@ def test_bad_type(overrides):
     assert rejected(ours(**overrides)).reason is RejectReason.BAD_TYPE
 
 
+@pytest.mark.parametrize("overrides", [{"lat": "53.38"}, {"lng": "-1.47"}, {"lng": " 0 "}])
+def test_our_format_takes_coordinates_as_json_numbers_only(overrides):
+    """Only the original Fleetman formats carry decimal strings (they are accepted there)."""
+    result = rejected(ours(**overrides))
+    assert result.reason is RejectReason.BAD_TYPE
+    assert "string, not a JSON number" in result.detail
+
+
 def test_nan_literal_is_bad_type():
     body = ours().replace("53.3798", "NaN")
     assert rejected(body).reason is RejectReason.BAD_TYPE
