@@ -18,6 +18,14 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
     batch_max: int = Field(1000, ge=1, le=10_000)
     #: How long a batch waits for more positions before it is written.
     batch_wait_ms: int = Field(20, ge=0, le=5000)
+    redelivery_grace_ms: int = Field(
+        2000,
+        ge=0,
+        le=60_000,
+        description="A redelivered message is decided no sooner than this after it arrived: "
+        "the last write of a tracker that died with it in hand may still be running in the "
+        "database, and must land first for the message to be recognised as stored.",
+    )
     #: Unacknowledged messages the broker may push to the tracker (bounds memory and redelivery).
     #: ActiveMQ also caps them at the queue's maxPageSize (5000 in our broker configurations).
     prefetch: int = Field(5000, ge=1, le=100_000)
