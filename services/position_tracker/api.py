@@ -31,10 +31,19 @@ def _checked(name: str) -> str:
     return name
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def _utc(moment: datetime | None, name: str) -> datetime | None:
+    """``moment`` in UTC (UTC when it has no offset); 400 when that is not a datetime at all
+    (``0001-01-01T00:00:00+14:00`` is before year 1 in UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ProblemError(
+            400, "Bad Request", f"{name} {moment.isoformat()} is out of range in UTC"
+        ) from None
 
 
 #: The snapshot's renderings: the fleet list in our format and in the original Fleetman's.
@@ -107,7 +116,7 @@ def create_router(
     ) -> History:
         """A vehicle's most recent positions in [since, until], newest first."""
         _checked(name)
-        since, until = _utc(since), _utc(until)
+        since, until = _utc(since, "since"), _utc(until, "until")
         if since is not None and until is not None and since > until:
             raise ProblemError(400, "Bad Request", "since is after until")
         count = settings.history_default_limit if limit is None else limit

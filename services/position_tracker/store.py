@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from bson import Binary
@@ -40,6 +40,8 @@ STATEMENTS_PER_COMMAND = 20
 #: How far back a walk through a vehicle's buckets goes when nothing else bounds it (history
 #: kept forever, and a vehicle stored before ``first`` was recorded).
 LONGEST_WALK = timedelta(days=31)
+#: The earliest moment there is.
+EARLIEST = datetime.min.replace(tzinfo=UTC)
 #: Buckets known to exist, remembered so that writing to them skips the insert attempt.
 KNOWN_BUCKETS = 100_000
 
@@ -271,7 +273,8 @@ class PositionStore:
 
     def _oldest(self, record: VehicleRecord, newest: datetime) -> datetime:
         """How far back the vehicle's history can go: its first position, the retention bound."""
-        bounds = [newest - LONGEST_WALK]
+        # Not before the first moment a datetime holds (a window asked around year 1).
+        bounds = [newest - min(LONGEST_WALK, newest - EARLIEST)]
         if record.first is not None:
             bounds.append(record.first)
         if self.retention:

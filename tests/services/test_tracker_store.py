@@ -27,6 +27,10 @@ pytestmark = pytest.mark.stack
 T0 = datetime(2026, 11, 26, 7, 58, 30, tzinfo=UTC)
 
 
+#: The earliest moment a datetime holds: history windows there must not overflow.
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
 @pytest.fixture
 def store(isolation) -> Iterator[PositionStore]:
     names = TrackerNames.unique(isolation, "store")
@@ -81,6 +85,8 @@ def test_history_is_complete_and_ordered_across_buckets_hours_and_writes(store):
         (None, t(seconds=300), 5),  # an older window than the newest positions
         (t(seconds=5000), None, 100),  # newest first, limit reached mid-window
         (t(hours=-3), t(hours=5), 1000),  # wider than everything stored
+        (EARLIEST, EARLIEST + timedelta(days=1), 10),  # the first day there is: nothing
+        (EARLIEST, None, 10),
     ]
     for since, until, limit in queries:
         answer = store.history("Store Van", since, until, limit)
