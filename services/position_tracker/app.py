@@ -26,6 +26,9 @@ from services.position_tracker.snapshot import FleetSnapshot
 from services.position_tracker.store import PositionStore
 from services.position_tracker.telemetry import BROKER_STORE_USAGE, CATALOG, QUEUE_MESSAGES
 
+#: What a client is told to wait after a database failure (the driver's reconnection is faster).
+DATABASE_RETRY_AFTER_SECONDS = 1
+
 DESCRIPTION = (
     "Consumes vehicle positions from ActiveMQ, computes speed and heading, stores every position "
     "in MongoDB and serves the fleet's latest positions and history."
@@ -89,7 +92,12 @@ def create_app(
 
     @app.exception_handler(PyMongoError)
     async def _database_failed(_: Request, exc: PyMongoError) -> JSONResponse:
-        return problem(503, "Service Unavailable", f"the database failed: {type(exc).__name__}")
+        return problem(
+            503,
+            "Service Unavailable",
+            f"the database failed: {type(exc).__name__}",
+            headers={"retry-after": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
 
     app.state.consumer = consumer
     app.state.store = store

@@ -317,6 +317,7 @@ def test_a_database_outage_delays_ingest_but_never_stops_it(names, run_id, broke
             during = httpx.get(f"{tracker.url}/vehicles/Outage Van/history", timeout=10)
             assert during.status_code == 503, during.text
             assert during.headers["content-type"] == "application/problem+json"
+            assert during.headers["retry-after"] == "1"
             assert "database" in during.json()["detail"]
             outage.join()
             for lat, lng, at in points[10:]:
