@@ -24,7 +24,8 @@ goes and where it has been.
 Errors are `application/problem+json` (RFC 9457): 400 for a bad vehicle name or parameter,
 404 for an unknown vehicle, and 502/503/504 when the position tracker behind this gateway fails,
 cannot be reached or is too slow (with the request's `trace_id`). When the tracker is saturated
-(every call slot in flight) a request is shed at once: 503 with `Retry-After`.
+(every call slot in flight) a request is shed at once: 503 with `Retry-After`; when the tracker
+answers 503 itself (its database is down), so does the gateway, with the tracker's `Retry-After`.
 
 The *fleetman* routes are those of the original Fleetman gateway, kept so that its web app works
 unchanged.

@@ -116,6 +116,8 @@ class UpstreamResponse:
     content: bytes
     content_type: str
     reason_phrase: str = ""
+    #: The tracker's ``Retry-After``, passed on with its 503.
+    retry_after: str | None = None
 
     @property
     def text(self) -> str:
@@ -211,10 +213,7 @@ class TrackerClient:
                 if outcome is not Outcome.SERVER_ERROR:
                     self._observe(outcome, start)
                     return response
-                failure = UpstreamFailure(
-                    outcome,
-                    f"the position tracker failed with {response.status_code}: {_detail(response)}",
-                )
+                failure = self._server_failure(response)
         self._observe(failure.outcome, start)
         self._report(failure, path, vehicle, start)
         raise failure
@@ -242,6 +241,7 @@ class TrackerClient:
                 await response.read(),
                 response.headers.get("content-type", "application/json"),
                 response.reason or "",
+                response.headers.get("retry-after"),
             )
 
     def _ended(self, call: asyncio.Task[UpstreamResponse]) -> None:
@@ -249,6 +249,17 @@ class TrackerClient:
         self._slots.give_back()
         if not call.cancelled():
             call.exception()  # retrieved: a call nobody waits for any more ends quietly
+
+    def _server_failure(self, response: UpstreamResponse) -> UpstreamFailure:
+        """The tracker's 5xx as ours: its 503 (its database down, or saturated) stays a 503
+        with its ``Retry-After``; any other is a 502."""
+        detail = f"the position tracker failed with {response.status_code}: {_detail(response)}"
+        if response.status_code == 503:
+            headers = {"retry-after": response.retry_after} if response.retry_after else None
+            return UpstreamFailure(
+                Outcome.UNAVAILABLE, detail, headers=headers or self._retry_after
+            )
+        return UpstreamFailure(Outcome.SERVER_ERROR, detail)
 
     def _shed(self, path: str, vehicle: str | None, start: float) -> UpstreamFailure:
         """Every slot taken: 503 at once, counted, logged at most once a second."""

@@ -5,7 +5,8 @@ Only for what the real tracker cannot be made to do on cue (answer 500, stall pa
 It records every request (raw path, query, ``traceparent``) for the test to inspect.
 
 Modes (``PUT /_mode/<mode>``): ``echo`` (200, the request as JSON), ``fail`` (500 problem),
-``slow`` (answer after SLOW_SECONDS), ``notfound`` (404 problem), ``garbage`` (500, text body).
+``slow`` (answer after SLOW_SECONDS), ``notfound`` (404 problem), ``garbage`` (500, text body),
+``unavailable`` (503 problem with ``Retry-After: 7``, as the tracker when its database is down).
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ async def anything(request: Request, path: str) -> Response:
     if mode == "fail":
         body = {"title": "Internal Server Error", "status": 500, "detail": "database on fire"}
         return JSONResponse(body, status_code=500, media_type="application/problem+json")
+    if mode == "unavailable":
+        body = {"title": "Service Unavailable", "status": 503, "detail": "the database failed"}
+        return JSONResponse(
+            body,
+            status_code=503,
+            media_type="application/problem+json",
+            headers={"retry-after": "7"},
+        )
     if mode == "garbage":
         return PlainTextResponse("<html>proxy error</html>", status_code=500)
     if mode == "notfound":

@@ -89,6 +89,17 @@ def test_a_failing_tracker_gives_502_with_its_reason_and_a_trace_id(gateway, sta
     problem(httpx.get(f"{gateway.url}/vehicles/"), 502)
 
 
+def test_a_tracker_without_its_database_gives_503_with_its_retry_after(gateway, standin):
+    standin.mode("unavailable")
+    before = scrape(gateway.url)
+    response = httpx.get(f"{gateway.url}/api/vehicles/Van/history")
+    body = problem(response, 503)
+    assert response.headers["retry-after"] == "7"  # the tracker's, passed on
+    assert "503" in body["detail"] and "the database failed" in body["detail"]
+    labels = {"upstream": "position-tracker", "outcome": "unavailable"}
+    assert value(scrape(gateway.url), UPSTREAM, **labels) == value(before, UPSTREAM, **labels) + 1
+
+
 def test_a_tracker_answering_garbage_gives_502(gateway, standin):
     standin.mode("garbage")
     assert "proxy error" in problem(httpx.get(f"{gateway.url}/api/vehicles/Van"), 502)["detail"]
