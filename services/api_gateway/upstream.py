@@ -255,10 +255,9 @@ class TrackerClient:
         with its ``Retry-After``; any other is a 502."""
         detail = f"the position tracker failed with {response.status_code}: {_detail(response)}"
         if response.status_code == 503:
-            headers = {"retry-after": response.retry_after} if response.retry_after else None
-            return UpstreamFailure(
-                Outcome.UNAVAILABLE, detail, headers=headers or self._retry_after
-            )
+            retry = response.retry_after
+            headers = {"retry-after": retry} if retry else self._retry_after
+            return UpstreamFailure(Outcome.UNAVAILABLE, detail, headers=headers)
         return UpstreamFailure(Outcome.SERVER_ERROR, detail)
 
     def _shed(self, path: str, vehicle: str | None, start: float) -> UpstreamFailure:

@@ -13,40 +13,29 @@ plain-text 503 without ``Retry-After`` and counts probes too.)
 
 from __future__ import annotations
 
-import json
 import logging
 
+from starlette.applications import Starlette
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from observability.runtime.logs import fields
+from services.common.errors import problem
 from services.common.tally import Tally
 
 log = logging.getLogger(__name__)
 
 ALWAYS_ADMITTED = frozenset({"/healthz", "/readyz", "/metrics"})
 
-PROBLEM = {
-    "type": "about:blank",
-    "title": "Service Unavailable",
-    "status": 503,
-    "detail": "the service is saturated: retry later",
-}
-
 
 class RequestAdmission:
     """ASGI: at most ``limit`` HTTP requests in the app at once; the others get a 503."""
 
-    def __init__(self, app: ASGIApp, limit: int, retry_after_seconds: int = 1) -> None:
+    def __init__(self, app: Starlette, limit: int, retry_after_seconds: int = 1) -> None:
         self.app = app
         self.limit = limit
         self.in_flight = 0
-        self._body = json.dumps(PROBLEM).encode()
-        self._headers = [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(self._body)).encode()),
-            (b"retry-after", str(retry_after_seconds).encode()),
-        ]
+        self._retry_after = {"retry-after": str(retry_after_seconds)}
         self._sheds = Tally(interval=1.0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -54,7 +43,7 @@ class RequestAdmission:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
-            await self._shed(scope, send)
+            await self._shed(scope, receive, send)
             return
         self.in_flight += 1
         try:
@@ -62,9 +51,10 @@ class RequestAdmission:
         finally:
             self.in_flight -= 1
 
-    async def _shed(self, scope: Scope, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 503, "headers": self._headers})
-        await send({"type": "http.response.body", "body": self._body})
+    async def _shed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = "the service is saturated: retry later"
+        answer = problem(503, "Service Unavailable", detail, headers=self._retry_after)
+        await answer(scope, receive, send)
         self._record(scope)
         if shed := self._sheds.add():
             log.warning(
@@ -75,20 +65,17 @@ class RequestAdmission:
             )
 
     def _record(self, scope: Scope) -> None:
-        """In the RED histogram, under the route the request was for."""
-        app = scope.get("app") or self.app
-        state = getattr(app, "state", None)
-        recorder = getattr(state, "red_recorder", None)
+        """In the RED histogram (when the app has metrics), under the route it was for."""
+        recorder = getattr(self.app.state, "red_recorder", None)
         if recorder is None:
             return
-        router = getattr(app, "router", None)
-        for route in getattr(router, "routes", ()):
+        for route in self.app.router.routes:
             if route.matches(scope)[0] is Match.FULL:
                 scope = {**scope, "route": route}
                 break
         recorder.record(scope, 503, 0.0)
 
 
-def admitted(app: ASGIApp, limit: int) -> ASGIApp:
+def admitted(app: Starlette, limit: int) -> ASGIApp:
     """``app`` behind the guard (``limit`` 0: no guard)."""
     return RequestAdmission(app, limit) if limit > 0 else app

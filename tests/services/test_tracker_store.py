@@ -18,17 +18,13 @@ from services.position_tracker.migration import (
     migrate_vehicles,
 )
 from services.position_tracker.positions import StoredPosition
-from services.position_tracker.store import PositionStore
+from services.position_tracker.store import EARLIEST, PositionStore
 from tests.support.fleet import MONGODB_URL, TrackerNames
 
 pytestmark = pytest.mark.stack
 
 #: Just before an hour and a bucket boundary, so the history below crosses both.
 T0 = datetime(2026, 11, 26, 7, 58, 30, tzinfo=UTC)
-
-
-#: The earliest moment a datetime holds: history windows there must not overflow.
-EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 @pytest.fixture
@@ -85,7 +81,7 @@ def test_history_is_complete_and_ordered_across_buckets_hours_and_writes(store):
         (None, t(seconds=300), 5),  # an older window than the newest positions
         (t(seconds=5000), None, 100),  # newest first, limit reached mid-window
         (t(hours=-3), t(hours=5), 1000),  # wider than everything stored
-        (EARLIEST, EARLIEST + timedelta(days=1), 10),  # the first day there is: nothing
+        (EARLIEST, EARLIEST + timedelta(days=1), 10),  # the first day a datetime holds: nothing
         (EARLIEST, None, 10),
     ]
     for since, until, limit in queries:
