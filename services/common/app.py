@@ -41,6 +41,8 @@ def create_service_app(
         # for every dependency and serialization, on top of opentelemetry-instrumentation-
         # fastapi's: one instrumentation, ours. (Older FastAPI keeps the setting in ``extra``.)
         telemetry=NO_NATIVE_TELEMETRY,
+        # Trailing-slash redirects are relative, made by install_problem_handlers.
+        redirect_slashes=False,
         **{"redoc_url": None, "swagger_ui_oauth2_redirect_url": None, **fastapi_options},
     )
     install_problem_handlers(app)

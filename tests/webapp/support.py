@@ -212,6 +212,18 @@ class RawAnswer:
         return json.loads(self.body)
 
 
+def raw_exchange(port: int, request: bytes) -> RawAnswer:
+    """One request written byte for byte (no client normalising its path, method or Host)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        body = response.read()
+    headers = {k.lower(): v for k, v in response.getheaders()}
+    return RawAnswer(response.status, headers, body, time.monotonic() - started)
+
+
 def simultaneous_gets(
     port: int, path: str, count: int, headers: dict[str, str] | None = None
 ) -> list[RawAnswer]:

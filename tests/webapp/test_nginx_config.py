@@ -15,7 +15,7 @@ import pytest
 
 from services.webapp import nginx_config, vendor
 from tests.support.processes import ROOT, free_port
-from tests.webapp.support import Answer, RecordingUpstream, simultaneous_gets
+from tests.webapp.support import Answer, RecordingUpstream, raw_exchange, simultaneous_gets
 
 WEBAPP = ROOT / "services" / "webapp"
 OSM = nginx_config.DEFAULT_TILE_URL
@@ -243,6 +243,51 @@ def test_gateway_down_is_a_problem_json_502(start_nginx):
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 502
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def _request(target: str, method: str = "GET", host: str = "127.0.0.1", extra: str = "") -> bytes:
+    return (
+        f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n".encode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (_request("/api/../../etc/passwd"), 400),  # above the root
+        (_request("/api/vehicles", host="bad/host"), 400),
+        (_request("/api/vehicles", method="TRACE"), 405),
+        (_request("/api/vehicles?q=" + "x" * 9000), 414),
+        (_request("/api/vehicles", extra="X-Big: " + "y" * 9000 + "\r\n"), 400),
+        (_request("/api/vehicles", method="POST", extra="Content-Length: 20000\r\n"), 413),
+        (_request("/api/../no/such/page"), 404),
+    ],
+)
+def test_nginxs_own_errors_under_api_are_problems(nginx, request_bytes, status):
+    answer = raw_exchange(nginx.port, request_bytes)
+    assert answer.status == status
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["status"] == status and problem["type"] == "about:blank"
+    assert problem["title"] and problem["detail"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [(_request("/no/such/page"), 404), (_request("/", method="TRACE"), 405)],
+)
+def test_the_pages_errors_stay_html(nginx, request_bytes, status):
+    answer = raw_exchange(nginx.port, request_bytes)
+    assert answer.status == status
+    assert answer.headers["content-type"].startswith("text/html")
+    assert f"<h1>{status} ".encode() in answer.body
+
+
+def test_redirects_stay_on_the_clients_address(nginx):
+    answer = raw_exchange(nginx.port, _request("/js", host="evil.example:666"))
+    assert answer.status == 301
+    assert answer.headers["location"] == "/js/"
 
 
 # --- the fleet list's micro-cache: the config ------------------------------------------------
