@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+import pymongo
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import TypeAdapter
 
 from services.common.errors import ProblemError
@@ -65,6 +67,20 @@ def fleet_renderers(window_s: float) -> dict[str, Render]:
     return {FLEET: fleet, FLEETMAN_FLEET: fleetman}
 
 
+def _database_budget(milliseconds: int) -> Callable[[], AsyncIterator[None]]:
+    """A dependency that gives the request's database work ``milliseconds`` in all.
+
+    Async on purpose: it runs in the request's task, whose context the route's thread copies; a
+    sync one would set the driver's deadline in a thread of its own, lost to the route.
+    """
+
+    async def budget() -> AsyncIterator[None]:
+        with pymongo.timeout(milliseconds / 1000):
+            yield
+
+    return budget
+
+
 def json_bytes(content: bytes) -> Response:
     return Response(content=content, media_type="application/json")
 
@@ -72,7 +88,9 @@ def json_bytes(content: bytes) -> Response:
 def create_router(
     store: PositionStore, snapshot: FleetSnapshot, settings: TrackerSettings
 ) -> APIRouter:
-    router = APIRouter()
+    # Every route's database work shares one budget, sent as maxTimeMS with each command (the
+    # thread pool copies the context, so the driver sees it in the route's thread).
+    router = APIRouter(dependencies=[Depends(_database_budget(settings.db_request_timeout_ms))])
     window = settings.active_window_seconds
 
     def unknown(name: str) -> ProblemError:

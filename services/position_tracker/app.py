@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import pymongo
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
@@ -19,6 +20,7 @@ from services.common.version import VERSION
 from services.position_tracker.api import create_router, fleet_renderers
 from services.position_tracker.consumer import PositionConsumer
 from services.position_tracker.migration import BackgroundMigration, migrate_vehicles
+from services.position_tracker.positions import StoredPosition
 from services.position_tracker.queue_stats import QueueStats
 from services.position_tracker.retention import RetentionJob
 from services.position_tracker.settings import TrackerSettings
@@ -43,12 +45,23 @@ def create_app(
     if telemetry.tracer_provider is not None:
         PymongoInstrumentor().instrument(tracer_provider=telemetry.tracer_provider)
     kept_for = timedelta(hours=settings.retention_hours) if settings.retention_hours else None
-    store = PositionStore(settings.mongodb_url, settings.mongodb_database, retention=kept_for)
+    store = PositionStore(
+        settings.mongodb_url,
+        settings.mongodb_database,
+        retention=kept_for,
+        operation_timeout_ms=settings.db_operation_timeout_ms,
+    )
+    request_budget_s = settings.db_request_timeout_ms / 1000
+
+    def read_fleet() -> list[StoredPosition]:
+        with pymongo.timeout(request_budget_s):
+            return store.latest_all()
+
     consumer = PositionConsumer(settings, store, telemetry)
     retention = RetentionJob(store, settings.retention_hours)
     migration = BackgroundMigration(store, kept_for)
     snapshot = FleetSnapshot(
-        store.latest_all,
+        read_fleet,
         fleet_renderers(settings.active_window_seconds),
         max_age=settings.snapshot_max_age_seconds,
     )
@@ -92,10 +105,15 @@ def create_app(
 
     @app.exception_handler(PyMongoError)
     async def _database_failed(_: Request, exc: PyMongoError) -> JSONResponse:
+        why = (
+            f"the database did not answer within {settings.db_request_timeout_ms} ms"
+            if exc.timeout
+            else f"the database failed: {type(exc).__name__}"
+        )
         return problem(
             503,
             "Service Unavailable",
-            f"the database failed: {type(exc).__name__}",
+            why,
             headers={"retry-after": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
 

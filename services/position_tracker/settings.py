@@ -14,6 +14,21 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
     http_port: int = Field(8001, ge=1, le=65535)
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB (or FerretDB) URL.")
     mongodb_database: str = "fleetman"
+    db_request_timeout_ms: int = Field(
+        1500,
+        ge=10,
+        le=60_000,
+        description="Time an API request's database work has in all (and each read of the fleet "
+        "snapshot), sent with every command as maxTimeMS: a query nobody waits for any more stops "
+        "in the database too. Keep it under the gateway's UPSTREAM_TIMEOUT_SECONDS (2 s).",
+    )
+    db_operation_timeout_ms: int = Field(
+        10_000,
+        ge=100,
+        le=600_000,
+        description="Time limit of every other database call (ingest writes, the retention "
+        "purge, the migration), sent as maxTimeMS too.",
+    )
     #: Most positions written in one batched database write.
     batch_max: int = Field(1000, ge=1, le=10_000)
     #: How long a batch waits for more positions before it is written.

@@ -78,14 +78,22 @@ class PositionStore:
     """The tracker's database access; every method raises PyMongoError when the database fails."""
 
     def __init__(
-        self, url: str, database: str, timeout_ms: int = 3000, retention: timedelta | None = None
+        self,
+        url: str,
+        database: str,
+        timeout_ms: int = 3000,
+        retention: timedelta | None = None,
+        operation_timeout_ms: int = 10_000,
     ) -> None:
         self.client: MongoClient[Document] = MongoClient(
             url,
             tz_aware=True,
             serverSelectionTimeoutMS=timeout_ms,
             connectTimeoutMS=timeout_ms,
-            socketTimeoutMS=max(timeout_ms, 10_000),
+            # Every command carries maxTimeMS (the driver's client-side operation timeout): a call
+            # nobody waits for stops in the database too, instead of running on and piling up.
+            # ``pymongo.timeout(seconds)`` narrows it for a block (an API request's budget).
+            timeoutMS=operation_timeout_ms,
             appname="position-tracker",
         )
         self.db = self.client[database]
