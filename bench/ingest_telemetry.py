@@ -185,7 +185,7 @@ def run_variant(
 
 
 def child(args: argparse.Namespace) -> None:
-    settings = TrackerSettings()
+    settings = TrackerSettings(retention_hours=0)  # a day ago is not too old: kept forever
     configure_logging(CATALOG.name, VERSION, settings.log_level)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     bodies = ingest.positions(args.positions, args.vehicles, start)

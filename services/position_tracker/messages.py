@@ -63,6 +63,7 @@ class RejectReason(StrEnum):
     LATITUDE_OUT_OF_RANGE = "latitude_out_of_range"
     LONGITUDE_OUT_OF_RANGE = "longitude_out_of_range"
     FUTURE_TIMESTAMP = "future_timestamp"
+    TOO_OLD = "too_old"
     BAD_VEHICLE_NAME = "bad_vehicle_name"
     TELEPORT = "teleport"
 
@@ -108,15 +109,18 @@ def parse_position(
     *,
     now: datetime | None = None,
     max_future_skew: timedelta = DEFAULT_FUTURE_SKEW,
+    max_age: timedelta | None = None,
 ) -> Position | Rejection:
     """Parse and validate one message body of any accepted shape.
 
-    ``now`` (aware; default: the current UTC time) is what "in the future" is measured against:
-    a timestamp more than ``max_future_skew`` ahead of it is rejected.
+    ``now`` (aware; default: the current UTC time) is what "in the future" and "too old" are
+    measured against: a timestamp more than ``max_future_skew`` ahead of it, or more than
+    ``max_age`` behind it (a device whose clock was never set reports 1970), is rejected.
     """
     try:
         data, body_format = _decode(body)
-        return _validate(data, body_format, now or datetime.now(UTC), max_future_skew)
+        window = _Window(now or datetime.now(UTC), max_future_skew, max_age)
+        return _validate(data, body_format, window)
     except _Reject as reject:
         return reject.rejection
 
@@ -191,9 +195,31 @@ def _map_entry(entry: object, number: int) -> tuple[str, Any]:
     return str(key), value
 
 
-def _validate(
-    data: Mapping[str, Any], body_format: BodyFormat, now: datetime, skew: timedelta
-) -> Position:
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The timestamps accepted: from ``now - max_age`` (no bound when None) to ``now + skew``."""
+
+    now: datetime
+    skew: timedelta
+    max_age: timedelta | None
+
+    def check(self, timestamp: datetime) -> None:
+        ahead = timestamp - self.now
+        if ahead > self.skew:
+            raise _Reject(
+                RejectReason.FUTURE_TIMESTAMP,
+                f"timestamp {timestamp.isoformat()} is {ahead.total_seconds():.0f} s ahead of "
+                f"now (allowed {self.skew.total_seconds():.0f} s)",
+            )
+        if self.max_age is not None and -ahead > self.max_age:
+            raise _Reject(
+                RejectReason.TOO_OLD,
+                f"timestamp {timestamp.isoformat()} is {-ahead.total_seconds():.0f} s old "
+                f"(allowed {self.max_age.total_seconds():.0f} s)",
+            )
+
+
+def _validate(data: Mapping[str, Any], body_format: BodyFormat, window: _Window) -> Position:
     fields: dict[str, Any] = {}
     missing: list[str] = []
     for field, aliases in _FIELD_ALIASES.items():
@@ -221,13 +247,7 @@ def _validate(
         raise _Reject(RejectReason.LATITUDE_OUT_OF_RANGE, f"lat {latitude!r} not in [-90, 90]")
     if not -180.0 <= longitude <= 180.0:
         raise _Reject(RejectReason.LONGITUDE_OUT_OF_RANGE, f"lng {longitude!r} not in [-180, 180]")
-    ahead = timestamp - now
-    if ahead > skew:
-        raise _Reject(
-            RejectReason.FUTURE_TIMESTAMP,
-            f"timestamp {timestamp.isoformat()} is {ahead.total_seconds():.0f} s ahead of "
-            f"now (allowed {skew.total_seconds():.0f} s)",
-        )
+    window.check(timestamp)
     return Position(vehicle, latitude, longitude, timestamp, body_format)
 
 

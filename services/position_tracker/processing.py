@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import pairwise
 
 from services.position_tracker.geo import Fix, Leg, leg, legs
@@ -111,6 +112,8 @@ class PreviousPositions:
 class Limits:
     future_skew: timedelta
     teleport_kmh: float
+    #: A position older than this is refused (None: no bound).
+    max_age: timedelta | None = None
 
 
 def decide(
@@ -121,9 +124,9 @@ def decide(
     Positions of one vehicle are chained in time order, so each gets its speed and heading from
     the position just before it, whether that is in the batch or already stored.
     """
+    parse = partial(parse_position, max_future_skew=limits.future_skew, max_age=limits.max_age)
     parsed: list[tuple[Incoming, Position | Rejection]] = [
-        (item, _to_millis(parse_position(item.body, now=now, max_future_skew=limits.future_skew)))
-        for item in batch
+        (item, _to_millis(parse(item.body, now=now))) for item in batch
     ]
     valid = sorted(
         ((i, p) for i, (_, p) in enumerate(parsed) if isinstance(p, Position)),

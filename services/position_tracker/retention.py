@@ -1,4 +1,5 @@
-"""Bounds history: every minute, drops the hours of positions older than the retention period.
+"""Bounds history: every minute, drops the hours of positions older than the retention period,
+and forgets the vehicles not heard from within it (they leave the fleet list).
 
 History lives in one collection per hour (``buckets.py``), so this is a drop of whole
 collections, never a delete of positions one by one; an hour is dropped once all of it is older
@@ -35,17 +36,21 @@ class RetentionJob:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
 
-    def run_once(self) -> list[str]:
-        return self.store.purge_before(datetime.now(UTC) - self.period)
+    def run_once(self) -> tuple[list[str], int]:
+        """The hourly collections dropped, and how many vehicles were forgotten."""
+        bound = datetime.now(UTC) - self.period
+        return self.store.purge_before(bound), self.store.forget_vehicles_before(bound)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval_s):
             try:
-                deleted = self.run_once()
+                dropped, forgotten = self.run_once()
             except PyMongoError as exc:
                 log.warning("retention purge failed: %s", exc)
                 continue
-            if deleted:
+            if dropped:
                 log.info(
-                    "dropped %s: positions older than the retention period", ", ".join(deleted)
+                    "dropped %s: positions older than the retention period", ", ".join(dropped)
                 )
+            if forgotten:
+                log.info("forgot %d vehicles not heard from within the retention period", forgotten)

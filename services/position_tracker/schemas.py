@@ -26,7 +26,10 @@ class VehiclePosition(BaseModel):
     speed: float | None = Field(description="Speed in mph; null for a vehicle's first report.")
     speed_kmh: float | None = Field(description="Speed in km/h; null for a first report.")
     heading: float | None = Field(description="Degrees clockwise from north; null if never moved.")
-    stale: bool = Field(description="No report for longer than the active window.")
+    stale: bool = Field(
+        description="The latest position is older than the active window (or was stored longer "
+        "ago than that)."
+    )
 
     @classmethod
     def of(cls, position: StoredPosition, now: datetime, window_s: float) -> VehiclePosition:
@@ -39,7 +42,8 @@ class VehiclePosition(BaseModel):
             speed=None if position.speed_kmh is None else kmh_to_mph(position.speed_kmh),
             speed_kmh=position.speed_kmh,
             heading=position.heading,
-            stale=(now - position.stored_at).total_seconds() > window_s,
+            # By the report's own time: a position dated long ago and stored just now is stale.
+            stale=(now - min(position.timestamp, position.stored_at)).total_seconds() > window_s,
         )
 
 

@@ -48,6 +48,13 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
     retention_hours: float = Field(24.0, ge=0)
     #: A timestamp more than this ahead of now is refused.
     future_skew_seconds: float = Field(300.0, ge=0)
+    max_age_hours: float | None = Field(
+        None,
+        ge=0,
+        description="A position older than this is dead-lettered (reason too_old): a device "
+        "whose clock was never set reports 1970. Default: RETENTION_HOURS, since an older "
+        "position would be purged at once; 0 accepts any age.",
+    )
     #: A move faster than this from the previous position is refused as a teleport.
     teleport_kmh: float = Field(300.0, gt=0)
     history_default_limit: int = Field(100, ge=1)
@@ -61,5 +68,10 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
     queue_stats_interval_seconds: float = Field(15.0, gt=0)
 
     def limits(self) -> Limits:
-        """What the decider refuses: timestamps too far ahead, moves too fast."""
-        return Limits(timedelta(seconds=self.future_skew_seconds), self.teleport_kmh)
+        """What the decider refuses: timestamps too far ahead or too old, moves too fast."""
+        hours = self.retention_hours if self.max_age_hours is None else self.max_age_hours
+        return Limits(
+            timedelta(seconds=self.future_skew_seconds),
+            self.teleport_kmh,
+            timedelta(hours=hours) if hours else None,
+        )

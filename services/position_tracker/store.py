@@ -209,6 +209,20 @@ class PositionStore:
                 dropped.append(name)
         return dropped
 
+    def forget_vehicles_before(self, moment: datetime, batch: int = 500) -> int:
+        """Delete the documents of vehicles whose latest position is older than ``moment`` (not
+        heard from within the retention: they leave the fleet list), ``batch`` at a time so no
+        command runs long; returns how many. A vehicle that reports meanwhile is kept (the
+        delete checks its latest again) or, if deleted just before, written anew (upsert)."""
+        forgotten = 0
+        stale = {"latest.timestamp": {"$lt": moment}}
+        while ids := [d["_id"] for d in self.vehicles.find(stale, {"_id": 1}, limit=batch)]:
+            forgotten += self.vehicles.delete_many({"_id": {"$in": ids}, **stale}).deleted_count
+            self._known_vehicles.difference_update(str(i) for i in ids)
+            if len(ids) < batch:
+                break
+        return forgotten
+
     # -- reads -------------------------------------------------------------------------------
     def vehicle(self, vehicle: str) -> VehicleRecord | None:
         doc = self.vehicles.find_one({"_id": vehicle})

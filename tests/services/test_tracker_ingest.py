@@ -78,6 +78,7 @@ def test_every_bad_message_is_dead_lettered_with_its_reason_and_good_ones_stored
         ),
         RejectReason.LATITUDE_OUT_OF_RANGE: body("X", 91.0, -1.5, now),
         RejectReason.FUTURE_TIMESTAMP: body("X", 53.0, -1.5, now + timedelta(hours=2)),
+        RejectReason.TOO_OLD: body("X", 53.0, -1.5, datetime(1970, 1, 1, tzinfo=UTC)),
         RejectReason.BAD_VEHICLE_NAME: body("$where", 53.0, -1.5, now),
         # 60 km north of the second good point, 5 s later:
         RejectReason.TELEPORT: body("Test Van", 53.9, -1.5, good[1][2] + timedelta(seconds=2)),

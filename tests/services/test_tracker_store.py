@@ -18,6 +18,7 @@ from services.position_tracker.migration import (
     migrate_vehicles,
 )
 from services.position_tracker.positions import StoredPosition
+from services.position_tracker.retention import RetentionJob
 from services.position_tracker.store import EARLIEST, PositionStore
 from tests.support.fleet import MONGODB_URL, TrackerNames
 
@@ -142,6 +143,22 @@ def test_retention_drops_whole_hours_and_reads_stop_at_its_bound(isolation):
     finally:
         kept.client.drop_database(names.database)
         kept.close()
+
+
+def test_vehicles_not_heard_from_within_the_retention_are_forgotten_in_batches(store):
+    now = datetime.now(UTC)
+
+    def reported(name: str, hours_ago: float) -> StoredPosition:
+        at = now - timedelta(hours=hours_ago)
+        return StoredPosition(name, 53.0, -1.5, at, None, None, now)
+
+    store.write([*(reported(f"Quiet {i}", 25 + i / 60) for i in range(7)), reported("Heard", 0)])
+    assert store.forget_vehicles_before(now - timedelta(hours=24), batch=3) == 7
+    assert [p.vehicle for p in store.latest_all()] == ["Heard"]
+    # The retention job forgets them too; one that reports again is written anew.
+    store.write([reported("Quiet 8", 30), reported("Quiet 0", 0)])
+    assert RetentionJob(store, hours=24).run_once()[1] == 1
+    assert [p.vehicle for p in store.latest_all()] == ["Heard", "Quiet 0"]
 
 
 def test_a_database_of_the_first_layout_is_migrated_even_when_interrupted(store):

@@ -41,7 +41,7 @@ def test_it_records_the_spans_and_metrics_the_tracker_records() -> None:
     telemetry = deployed_telemetry(exporter)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     messages = bench.delivered(bench.ingest.positions(POSITIONS, 12, start), sampling=0.1)
-    settings = TrackerSettings(batch_max=BATCH)
+    settings = TrackerSettings(batch_max=BATCH, retention_hours=0)
     batches = bench.decided_batches(messages, settings)
     assert [len(b) for b in batches] == [BATCH] * (POSITIONS // BATCH)
     assert all(d.vehicle is not None for b in batches for d in b)  # all stored, none refused

@@ -277,6 +277,21 @@ def test_past_timestamps_are_fine():
 
 
 @pytest.mark.parametrize(
+    "timestamp", ["1970-01-01T00:00:00Z", (NOW - timedelta(hours=24, seconds=1)).isoformat()]
+)
+def test_a_position_older_than_the_bound_is_too_old(timestamp):
+    result = parse(ours(timestamp=timestamp), max_age=timedelta(hours=24))
+    assert isinstance(result, Rejection)
+    assert result.reason is RejectReason.TOO_OLD
+    assert "old (allowed 86400 s)" in result.detail
+
+
+def test_a_position_just_inside_the_age_bound_is_kept():
+    inside = (NOW - timedelta(hours=23, minutes=59)).isoformat()
+    assert isinstance(parse(ours(timestamp=inside), max_age=timedelta(hours=24)), Position)
+
+
+@pytest.mark.parametrize(
     "name",
     ["", "   ", "x" * 101, "$where", "$gt", "bad\x00name", "line\nbreak", "a/b", "..\\x", 42],
 )
