@@ -11,7 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.common.errors import PROBLEM_JSON
+from services.common.openapi import Problem
+from services.common.openapi import problem_responses as common_problem_responses
 from services.position_tracker.schemas import FleetmanPosition, History, VehiclePosition
 
 __all__ = [
@@ -75,54 +76,20 @@ class LatLng(BaseModel):
     lng: float = Field(examples=[-1.4833488408476114])
 
 
-class Problem(BaseModel):
-    """An error (RFC 9457 problem details)."""
-
-    type: str = Field("about:blank", examples=["about:blank"])
-    title: str = Field(examples=["Service Unavailable"])
-    status: int = Field(examples=[503])
-    detail: str = Field(
-        examples=["cannot connect to the position tracker at http://127.0.0.1:8001 (refused)"]
-    )
-    trace_id: str | None = Field(
-        None,
-        description="Trace of the failed request (gateway errors), to find it in Grafana/Kibana.",
-        examples=["4bf92f3577b34da6a3ce929d0e0e4736"],
-    )
-
-
 _WHY = {
     400: "Bad request: an invalid vehicle name or query parameter.",
     404: "No vehicle of that name.",
     502: "The position tracker failed.",
-    503: "The position tracker cannot be reached, or is saturated: then the request is shed at "
-    "once, with `Retry-After`.",
+    503: "The position tracker cannot be reached, is saturated or its database is down; a "
+    "request shed at once (the tracker saturated) and the tracker's own 503 come with "
+    "`Retry-After`.",
     504: "The position tracker did not answer in time.",
-}
-#: Headers of some problem answers (OpenAPI Header Objects).
-_HEADERS: dict[int, dict[str, Any]] = {
-    503: {
-        "Retry-After": {
-            "description": "Seconds to wait before retrying; sent when the request was shed "
-            "(the position tracker saturated), not when it cannot be reached.",
-            "schema": {"type": "integer", "minimum": 1},
-        }
-    },
 }
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for problem answers with these statuses."""
-    schema = {"schema": {"$ref": "#/components/schemas/Problem"}}
-    return {
-        status: {
-            "model": Problem,
-            "description": _WHY[status],
-            "content": {PROBLEM_JSON: schema},
-            **({"headers": _HEADERS[status]} if status in _HEADERS else {}),
-        }
-        for status in statuses
-    }
+    """OpenAPI ``responses`` entries for the gateway's problem answers with these statuses."""
+    return common_problem_responses({status: _WHY[status] for status in statuses})
 
 
 UPSTREAM_PROBLEMS = problem_responses(502, 503, 504)

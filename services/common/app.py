@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from observability.runtime import Telemetry
 from observability.runtime.http import instrument_app
 from services.common.errors import install_problem_handlers, problem
+from services.common.openapi import document_problems
 from services.common.version import VERSION
 
 NO_NATIVE_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
@@ -46,6 +47,7 @@ def create_service_app(
         **{"redoc_url": None, "swagger_ui_oauth2_redirect_url": None, **fastapi_options},
     )
     install_problem_handlers(app)
+    document_problems(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

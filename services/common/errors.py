@@ -97,7 +97,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 404 and (redirect := _slash_redirect(request)) is not None:
             return redirect
-        return problem(exc.status_code, _title(exc.status_code), str(exc.detail))
+        # Keep the exception's headers: a 405 must say which methods are allowed (Allow).
+        return problem(
+            exc.status_code, _title(exc.status_code), str(exc.detail), headers=exc.headers
+        )
 
     # Anything unexpected: a problem 500, never Starlette's plain-text page. Starlette still
     # re-raises after answering, so the server logs the traceback.

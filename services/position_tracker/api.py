@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import TypeAdapter
 
 from services.common.errors import ProblemError
-from services.position_tracker.messages import vehicle_name_problem
+from services.common.openapi import problem_response
+from services.position_tracker.messages import MAX_VEHICLE_NAME, vehicle_name_problem
 from services.position_tracker.positions import StoredPosition
 from services.position_tracker.schemas import (
     FleetmanPosition,
@@ -23,7 +24,14 @@ from services.position_tracker.settings import TrackerSettings
 from services.position_tracker.snapshot import FleetSnapshot, Render
 from services.position_tracker.store import PositionStore
 
-VehicleName = Annotated[str, Path(description="Vehicle name, e.g. `City Truck`.", max_length=200)]
+VehicleName = Annotated[
+    str,
+    Path(
+        description="Vehicle name, e.g. `City Truck`: not blank, no control character or slash, "
+        "not starting with `$`.",
+        max_length=MAX_VEHICLE_NAME,
+    ),
+]
 
 
 def _checked(name: str) -> str:
@@ -47,6 +55,12 @@ def _utc(moment: datetime | None, name: str) -> datetime | None:
             400, "Bad Request", f"{name} {moment.isoformat()} is out of range in UTC"
         ) from None
 
+
+UNKNOWN_VEHICLE = problem_response("No position of a vehicle of that name.")
+DATABASE_DOWN = (
+    "The database is down, or did not answer within `DB_REQUEST_TIMEOUT_MS` (the query is "
+    "stopped), or the tracker is saturated: retry after `Retry-After` seconds."
+)
 
 #: The snapshot's renderings: the fleet list in our format and in the original Fleetman's.
 FLEET = "fleet"
@@ -90,7 +104,10 @@ def create_router(
 ) -> APIRouter:
     # Every route's database work shares one budget, sent as maxTimeMS with each command (the
     # thread pool copies the context, so the driver sees it in the route's thread).
-    router = APIRouter(dependencies=[Depends(_database_budget(settings.db_request_timeout_ms))])
+    router = APIRouter(
+        dependencies=[Depends(_database_budget(settings.db_request_timeout_ms))],
+        responses={503: problem_response(DATABASE_DOWN, retry_after=True)},
+    )
     window = settings.active_window_seconds
 
     def unknown(name: str) -> ProblemError:
@@ -107,9 +124,7 @@ def create_router(
         ``SNAPSHOT_MAX_AGE_SECONDS`` old)."""
         return json_bytes(snapshot.rendered(FLEET))
 
-    @router.get(
-        "/vehicles/{name}", tags=["vehicles"], responses={404: {"description": "Unknown vehicle"}}
-    )
+    @router.get("/vehicles/{name}", tags=["vehicles"], responses={404: UNKNOWN_VEHICLE})
     def get_vehicle(name: VehicleName) -> VehiclePosition:
         """One vehicle's latest position."""
         position = latest(_checked(name))
@@ -120,7 +135,7 @@ def create_router(
     @router.get(
         "/vehicles/{name}/history",
         tags=["vehicles"],
-        responses={404: {"description": "Unknown vehicle"}},
+        responses={404: UNKNOWN_VEHICLE},
     )
     def get_history(
         name: VehicleName,

@@ -42,6 +42,7 @@ def test_an_unknown_path_is_a_problem_404_not_a_redirect(gateway, path):
 def test_a_method_not_allowed_is_a_problem_with_its_title(gateway):
     answer = gateway.request("TRACE", "/api/vehicles")
     assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET"
     assert answer.json() == {
         "type": "about:blank",
         "title": "Method Not Allowed",
