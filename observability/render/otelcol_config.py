@@ -47,7 +47,7 @@ Environment (set by `fleet-stack up`; the defaults fit the local stack):
   FLEET_OTELCOL_HEALTH_ENDPOINT   127.0.0.1:13133
   FLEET_OTELCOL_METRICS_PORT      8888 (the collector's own metrics, on 127.0.0.1)
   FLEET_ELASTICSEARCH_URL         http://127.0.0.1:9200
-  FLEET_OTELCOL_STORAGE_DIR       where file offsets are kept (the collector's data folder)
+  FLEET_OTELCOL_STORAGE_DIR       where file offsets and the sending queue are kept (its data folder)
 The index templates (dashboards/shipping/elasticsearch/) are applied before the collector
 starts (observability.logs.collector_start), so fleet-logs and fleet-traces get their mappings."""
 
@@ -183,7 +183,6 @@ def collector_config(platform: Platform) -> dict[str, Any]:
         receivers[receiver_name(route)] = _receiver(route)
     processors = {
         "memory_limiter": {"check_interval": "1s", "limit_mib": 256},
-        "batch": {"timeout": "1s"},
         "resource": {
             "attributes": [{"key": "deployment.environment", "value": "local", "action": "upsert"}]
         },
@@ -197,7 +196,28 @@ def collector_config(platform: Platform) -> dict[str, Any]:
             # the default one.
             "mapping": {"allowed_modes": [MAPPING_MODE]},
             "include_source_on_error": True,
-            "sending_queue": {"batch": {"flush_timeout": "1s"}},
+            # Elasticsearch down for minutes loses nothing. This exporter has no retry sender:
+            # a bulk request that fails for good is dropped. So its own retries (connection
+            # errors and 429) go on, backing off to 5 s, for as long as one flush may take,
+            # `timeout` (also each HTTP request's limit): 30 min instead of 90 s with 2 retries.
+            # The queue is on disk (file_storage: a collector restart keeps it) and, when full,
+            # blocks the receivers instead of dropping: the filelog receivers stop reading and
+            # the services' log files are the buffer, their offsets kept in file_storage too.
+            # No batch processor in front: it would answer the receivers at once and drop what
+            # it could not export; the exporter batches itself.
+            "timeout": "30m",
+            "retry": {
+                "enabled": True,
+                "max_retries": 1_000_000,
+                "initial_interval": "200ms",
+                "max_interval": "5s",
+            },
+            "sending_queue": {
+                "enabled": True,
+                "storage": "file_storage",
+                "block_on_overflow": True,
+                "batch": {"flush_timeout": "1s"},
+            },
         },
     }
     return {
@@ -233,12 +253,12 @@ def collector_config(platform: Platform) -> dict[str, Any]:
             "pipelines": {
                 "logs": {
                     "receivers": [receiver_name(r) for r in log_routes],
-                    "processors": ["memory_limiter", "resource", "batch"],
+                    "processors": ["memory_limiter", "resource"],
                     "exporters": ["elasticsearch"],
                 },
                 "traces": {
                     "receivers": ["otlp"],
-                    "processors": ["memory_limiter", "resource", "batch"],
+                    "processors": ["memory_limiter", "resource"],
                     "exporters": ["elasticsearch"],
                 },
             },

@@ -3,10 +3,13 @@
 - `ensure_up(["activemq", "ferretdb"])`: start if not running, wait until healthy.
 - `ELASTICSEARCH_URL`, `MONGODB_URL`, ...: where each component listens.
 - `ensure_tool("promtool")`: a tool binary, installed when missing.
+- `with outage("elasticsearch"): ...`: a component stopped for a block, then up again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from services.stack import stack, system
@@ -38,8 +41,10 @@ __all__ = [
     "ensure_up",
     "infrastructure_names",
     "is_healthy",
+    "outage",
     "stack_paths",
     "stack_status",
+    "stop",
 ]
 
 STOMP_HOST = HOST
@@ -87,6 +92,21 @@ def is_healthy(names: list[str] | None = None) -> bool:
     """True when every named (default: every non-skipped) component answers its health probe."""
     wanted = [s for s in stack.status() if not s.skipped and (names is None or s.name in names)]
     return bool(wanted) and all(s.healthy for s in wanted)
+
+
+def stop(names: list[str]) -> None:
+    """Stop these components (a fault for a test or a drill); `ensure_up` starts them again."""
+    stack.stop(names)
+
+
+@contextmanager
+def outage(*names: str) -> Iterator[None]:
+    """These components stopped for the block, then started again and healthy."""
+    stop(list(names))
+    try:
+        yield
+    finally:
+        ensure_up(list(names))
 
 
 def down() -> None:

@@ -246,6 +246,15 @@ def status(*, paths: StackPaths | None = None) -> list[ComponentStatus]:
         return list(pool.map(one, components))
 
 
+def stop(names: list[str], *, paths: StackPaths | None = None) -> None:
+    """Stop these components (the others keep running); `up` starts them again."""
+    ctx = _context(paths)
+    _select(ctx, names, out=lambda _line: None)  # unknown names: a clear error
+    supervisor = Supervisor(ctx.paths)
+    for name in names:
+        supervisor.stop(name)
+
+
 def down(*, out: Printer = _print, paths: StackPaths | None = None) -> list[int]:
     """Stop exactly what `up` started: supervisord and its programs; returns leftover pids killed."""
     ctx = _context(paths)

@@ -208,6 +208,16 @@ class Supervisor:
                     f"{name}: supervisord cannot start it: {fault.faultString}"
                 ) from None
 
+    def stop(self, name: str) -> None:
+        """Stop one program (and wait until it has exited); nothing when it is not running."""
+        try:
+            self.rpc.supervisor.stopProcess(name, True)
+        except xmlrpc.client.Fault as fault:
+            if "NOT_RUNNING" not in fault.faultString:
+                raise StackError(
+                    f"{name}: supervisord cannot stop it: {fault.faultString}"
+                ) from None
+
     def shutdown(self, timeout: float = 120.0) -> None:
         """`supervisorctl shutdown`, then wait until supervisord has exited."""
         pid = self.daemon_pid()
