@@ -94,11 +94,15 @@ def create_app(
             return f"not connected to the broker at {settings.broker_url}"
         return None
 
+    def ingest_ready() -> str | None:
+        waiting = queue_stats.sizes.get("positions", 0)
+        return consumer.stall(waiting, settings.ingest_stall_seconds)
+
     app = create_service_app(
         telemetry,
         title="Position tracker",
         description=DESCRIPTION,
-        readiness={"broker": broker_ready, "database": store.ping},
+        readiness={"broker": broker_ready, "database": store.ping, "ingest": ingest_ready},
         lifespan=lifespan,
     )
     app.include_router(create_router(store, snapshot, settings))

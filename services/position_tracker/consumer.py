@@ -26,13 +26,20 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
+import pymongo
 import stomp
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import Span
 from pymongo.errors import PyMongoError
 from stomp.utils import Frame
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
+from tenacity import (
+    RetryCallState,
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    wait_exponential,
+)
 
 from observability.runtime import Telemetry
 from observability.runtime.messaging import inject_headers
@@ -88,6 +95,14 @@ def redelivery_wait(batch: list[Incoming], grace: float, now: float) -> float:
     return max(0.0, max(arrivals) / 1e9 + grace - now)
 
 
+def stall_problem(waiting: int, idle_s: float, limit_s: float) -> str | None:
+    """Why ingest counts as stalled (messages waiting, nothing stored for over ``limit_s``), or
+    None. An idle tracker with nothing to do is not stalled."""
+    if waiting > 0 and idle_s > limit_s:
+        return f"ingest stalled: {waiting} messages waiting, nothing stored for {idle_s:.0f} s"
+    return None
+
+
 class PositionConsumer:
     """The tracker's ingest path, from the queue to the database."""
 
@@ -106,6 +121,10 @@ class PositionConsumer:
             settings, "position-tracker", on_connect=self._subscribe, on_message=self._on_message
         )
         self._connection = 0
+        #: The last database call failed (no success since): a stop then gives up at once.
+        self._database_failing = False
+        #: When a batch was last stored and acknowledged (monotonic), or ingest started.
+        self._progressed = time.monotonic()
         #: The connection whose messages the decider handled last.
         self._deciding_for = 0
         self._stopping = threading.Event()
@@ -133,6 +152,12 @@ class PositionConsumer:
     @property
     def connected(self) -> bool:
         return self.broker.connected
+
+    def stall(self, waiting_in_broker: int, limit_s: float) -> str | None:
+        """For readiness: messages waiting (in the broker or in hand) and nothing stored for
+        ``limit_s``; None otherwise."""
+        waiting = waiting_in_broker + self.inbox.qsize() + self.decided.qsize()
+        return stall_problem(waiting, time.monotonic() - self._progressed, limit_s)
 
     # -- receiving (stomp.py's thread) ---------------------------------------------------------
     def _subscribe(self, conn: stomp.Connection12) -> None:
@@ -171,7 +196,18 @@ class PositionConsumer:
                 # Deciding may look up a vehicle's previous position: the database may be down.
                 decided = self._with_database(partial(self._decide, current))
                 if decided is not None:
-                    self.decided.put(decided)
+                    self._hand_to_writer(decided)
+
+    def _hand_to_writer(self, decided: _Decided) -> None:
+        """Queue a batch for the writer; when stopping, drop it instead (unacknowledged, it is
+        redelivered) rather than wait for a writer that may be gone."""
+        while not self._stopping.is_set():
+            try:
+                self.decided.put(decided, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+        self._end(decided.spans)
 
     def _wait_for_writes(self) -> None:
         """Before the first messages of a new connection: until every batch decided before is
@@ -286,6 +322,7 @@ class PositionConsumer:
         # Everything up to this batch's last message is stored or dead-lettered by now.
         if not self._ack(decided.last):
             return
+        self._progressed = time.monotonic()
         if decided.kept:
             self.record.stored(decided.kept, duplicates)
 
@@ -299,14 +336,25 @@ class PositionConsumer:
         retrying = Retrying(
             wait=wait_exponential(multiplier=0.1, max=5),
             retry=retry_if_exception_type(PyMongoError),
+            # A stop ends the back-off at once, not after it (a SIGTERM during a database
+            # outage used to take 29 s: attempts and sleeps went on until the joins gave up).
+            stop=lambda _state: self._stopping.is_set(),
+            sleep=self._stopping.wait,
             before_sleep=self._store_failed,
         )
-        for attempt in retrying:
-            with attempt:
-                if self._stopping.is_set() and attempt.retry_state.attempt_number > 1:
-                    return None
-                return work()
-        return None  # pragma: no cover - Retrying without a stop never gets here
+        if self._stopping.is_set() and self._database_failing:
+            return None  # no attempt of several seconds against a database that is down
+        try:
+            for attempt in retrying:
+                # One budget for all the commands of an attempt (a write is several): against a
+                # database that is down, each would otherwise wait the whole time on its own.
+                with attempt, pymongo.timeout(self.settings.db_operation_timeout_ms / 1000):
+                    result = work()
+                    self._database_failing = False
+                    return result
+        except RetryError:
+            return None  # stopping during an outage: what is in hand is redelivered
+        return None  # pragma: no cover - an attempt either returns or raises
 
     @contextmanager
     def _redelivered_on_failure(self) -> Iterator[None]:
@@ -324,6 +372,7 @@ class PositionConsumer:
         return all(thread.is_alive() for thread in self._threads)
 
     def _store_failed(self, state: RetryCallState) -> None:
+        self._database_failing = True
         self.record.store_failed(state.outcome.exception() if state.outcome else None)
 
     def _ack(self, item: Incoming) -> bool:

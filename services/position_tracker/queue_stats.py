@@ -39,6 +39,8 @@ class QueueStats:
             settings.position_queue: "positions",
             settings.dead_letter_queue: "dead_letter",
         }
+        #: The latest size the broker gave for each queue, by role (``positions``, ...).
+        self.sizes: dict[str, int] = {}
         self.broker = BrokerConnection(
             settings, "tracker-queue-stats", on_connect=self._subscribe, on_message=self._on_reply
         )
@@ -80,6 +82,7 @@ class QueueStats:
         queue, size = sized
         role = self.roles.get(queue)
         if role is not None:
+            self.sizes[role] = size
             self.gauge.labels(queue=role).set(size)
 
 

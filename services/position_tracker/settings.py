@@ -23,11 +23,13 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
         "in the database too. Keep it under the gateway's UPSTREAM_TIMEOUT_SECONDS (2 s).",
     )
     db_operation_timeout_ms: int = Field(
-        10_000,
+        5000,
         ge=100,
         le=600_000,
-        description="Time limit of every other database call (ingest writes, the retention "
-        "purge, the migration), sent as maxTimeMS too.",
+        description="Time limit of every other database call (the retention purge, the "
+        "migration) and of each ingest attempt as a whole (a batch's reads or writes, retried "
+        "after it), sent as maxTimeMS too. A batch of 1,000 positions is written in under a "
+        "second; a stop waits for at most one attempt.",
     )
     #: Most positions written in one batched database write.
     batch_max: int = Field(1000, ge=1, le=10_000)
@@ -66,6 +68,12 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
     snapshot_max_age_seconds: float = Field(0.25, gt=0, le=10)
     #: How often the broker's queue statistics are read.
     queue_stats_interval_seconds: float = Field(15.0, gt=0)
+    ingest_stall_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="/readyz reports ingest as stalled when messages wait (in the queue, by the "
+        "broker's latest statistics, or in hand) and nothing was stored for this long.",
+    )
 
     def limits(self) -> Limits:
         """What the decider refuses: timestamps too far ahead or too old, moves too fast."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 
+import pymongo
 from bson import Binary
 from pymongo import MongoClient, UpdateOne
 from pymongo.collection import Collection
@@ -42,6 +43,8 @@ STATEMENTS_PER_COMMAND = 20
 LONGEST_WALK = timedelta(days=31)
 #: The earliest moment there is.
 EARLIEST = datetime.min.replace(tzinfo=UTC)
+#: How long ``ping`` waits for the database.
+PING_TIMEOUT_S = 1.0
 #: Buckets known to exist, remembered so that writing to them skips the insert attempt.
 KNOWN_BUCKETS = 100_000
 
@@ -83,7 +86,7 @@ class PositionStore:
         database: str,
         timeout_ms: int = 3000,
         retention: timedelta | None = None,
-        operation_timeout_ms: int = 10_000,
+        operation_timeout_ms: int = 5000,
     ) -> None:
         self.client: MongoClient[Document] = MongoClient(
             url,
@@ -107,7 +110,10 @@ class PositionStore:
     def ping(self) -> str | None:
         """None when the database answers, else why not (for ``/readyz``)."""
         try:
-            self.client.admin.command("ping")
+            # Well within a caller's probe timeout (the gateway's is 2 s): a database that is
+            # down is reported as such, not as a tracker that does not answer.
+            with pymongo.timeout(PING_TIMEOUT_S):
+                self.client.admin.command("ping")
         except PyMongoError as exc:
             return f"database unreachable: {type(exc).__name__}"
         return None

@@ -1,0 +1,171 @@
+"""Stalls are short (issue 19, item 8): after a tracker or a broker restart, positions flow
+again within 10 s; a SIGTERM stops the tracker well within its stop timeout. A vehicle reports
+every 100 ms throughout, through the real broker, into the real database."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import stomp
+
+from services.api_gateway.telemetry import SERVICE as GATEWAY_SERVICE
+from services.stack import api
+from services.stack.ports import configured_port
+from tests.support.broker import StompClient
+from tests.support.fleet import TrackerNames, running, running_tracker
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.stack
+
+#: Positions must flow again this soon after a restart is over.
+FLOWING_AGAIN_S = 10.0
+#: The stack's and Kubernetes' stop timeouts are 15 and 30 s; a stop must end well within.
+GRACEFUL_STOP_S = 10.0
+
+
+@dataclass
+class Reporter:
+    """A vehicle reporting every 100 ms, reconnecting when the broker goes away."""
+
+    queue: str
+    vehicle: str = "Restart Van"
+    sent: list[tuple[float, datetime]] = field(default_factory=list)  # (monotonic, timestamp)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        client: StompClient | None = None
+        i = 0
+        while not self._stop.is_set():
+            try:
+                client = client or StompClient()
+                at = datetime.now(UTC)
+                body = {
+                    "vehicle": self.vehicle,
+                    "lat": 53.3 + i * 1e-5,
+                    "lng": -1.5,
+                    "timestamp": at,
+                }
+                client.send(self.queue, json.dumps(body, default=datetime.isoformat))
+                self.sent.append((time.monotonic(), at))
+                i += 1
+            except (AssertionError, OSError, stomp.exception.StompException):
+                client = None  # the broker is away: connect again
+            self._stop.wait(0.1)
+        if client is not None:
+            client.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+@pytest.fixture
+def reporter(isolation) -> Iterator[tuple[TrackerNames, Reporter]]:
+    names = TrackerNames.unique(isolation, "restart")
+    reporter = Reporter(names.queue)
+    thread = threading.Thread(target=reporter.run, daemon=True)
+    thread.start()
+    yield names, reporter
+    reporter.stop()
+    thread.join(timeout=30)
+
+
+def stored_after(tracker_url: str, vehicle: str, moment: datetime) -> bool:
+    answer = httpx.get(f"{tracker_url}/vehicles/{vehicle.replace(' ', '%20')}", timeout=5)
+    if answer.status_code != 200:
+        return False
+    stamp = answer.json()["timestamp"]
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z") > moment
+
+
+def seconds_until_flowing(tracker_url: str, reporter: Reporter, since: float) -> float:
+    """Seconds from ``since`` until a position sent after ``since`` is stored."""
+
+    def flowing() -> float:
+        after = [at for sent, at in reporter.sent if sent > since]
+        assert after and stored_after(tracker_url, reporter.vehicle, after[0])
+        return time.monotonic() - since
+
+    return eventually(flowing, timeout=120, interval=0.2)
+
+
+def test_after_a_tracker_restart_positions_flow_again_within_10_s(reporter, run_id):
+    names, vehicle = reporter
+    with running_tracker(names, run_id) as first:
+        seconds_until_flowing(first.url, vehicle, time.monotonic())
+        stopping = time.monotonic()
+        first.stop()
+        stop_took = time.monotonic() - stopping
+    restarted = time.monotonic()
+    with running_tracker(names, run_id) as second:
+        took = seconds_until_flowing(second.url, vehicle, restarted)
+    assert stop_took < GRACEFUL_STOP_S, f"a SIGTERM took {stop_took:.1f} s to stop the tracker"
+    assert took < FLOWING_AGAIN_S, f"positions flowed again {took:.1f} s after the restart"
+
+
+def test_after_a_broker_restart_positions_flow_again_within_10_s(reporter, run_id):
+    names, vehicle = reporter
+    with running_tracker(names, run_id) as tracker:
+        seconds_until_flowing(tracker.url, vehicle, time.monotonic())
+        with api.outage("activemq"):
+            time.sleep(2)
+        back, back_at = time.monotonic(), datetime.now(UTC)
+        took = seconds_until_flowing(tracker.url, vehicle, back)
+    assert took < FLOWING_AGAIN_S, f"positions flowed again {took:.1f} s after the broker was back"
+    # The stack's own simulator and tracker came back too: the simulated fleet moves again.
+    stack_tracker = f"http://{api.HOST}:{configured_port('position-tracker', 8001)}"
+
+    def fleet_moving_again() -> float:
+        newest = max(
+            datetime.strptime(v["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
+            for v in httpx.get(f"{stack_tracker}/vehicles", timeout=5).json()
+        )
+        assert newest > back_at
+        return time.monotonic() - back
+
+    took = eventually(fleet_moving_again, timeout=120, interval=0.2)
+    assert took < FLOWING_AGAIN_S, f"the stack's fleet moved again {took:.1f} s after the broker"
+
+
+def test_readiness_names_a_database_outage_and_the_ingest_stall_it_causes(reporter, run_id):
+    names, vehicle = reporter
+    env = {"INGEST_STALL_SECONDS": "3", "QUEUE_STATS_INTERVAL_SECONDS": "0.5"}
+    with running_tracker(names, run_id, **env) as tracker:
+        gateway_env = {"TRACKER_URL": tracker.url}
+        with running("services.api_gateway", GATEWAY_SERVICE, gateway_env, run_id) as gateway:
+            seconds_until_flowing(tracker.url, vehicle, time.monotonic())
+            with api.outage("ferretdb"):
+
+                def both_named() -> dict:
+                    answer = httpx.get(f"{tracker.url}/readyz", timeout=5)
+                    assert answer.status_code == 503
+                    checks = answer.json()["checks"]
+                    assert checks.get("database", "").startswith("database unreachable")
+                    assert checks.get("ingest", "").startswith("ingest stalled: ")
+                    return checks
+
+                eventually(both_named, timeout=30)
+                through_gateway = httpx.get(f"{gateway.url}/readyz", timeout=5).json()
+                assert "database: database unreachable" in through_gateway["detail"]
+            back = time.monotonic()
+            took = seconds_until_flowing(tracker.url, vehicle, back)
+            eventually(lambda: httpx.get(f"{tracker.url}/readyz").raise_for_status(), timeout=10)
+    assert took < FLOWING_AGAIN_S, f"positions flowed again {took:.1f} s after the database"
+
+
+def test_a_sigterm_stops_the_tracker_quickly_even_while_the_database_is_down(reporter, run_id):
+    names, vehicle = reporter
+    with running_tracker(names, run_id) as tracker:
+        seconds_until_flowing(tracker.url, vehicle, time.monotonic())
+        with api.outage("ferretdb"):
+            time.sleep(3)  # batches in hand, retrying against a database that is gone
+            stopping = time.monotonic()
+            tracker.stop()
+            stop_took = time.monotonic() - stopping
+    assert stop_took < GRACEFUL_STOP_S, f"a SIGTERM took {stop_took:.1f} s to stop the tracker"
