@@ -19,6 +19,7 @@ from services.common.errors import problem
 from services.common.version import VERSION
 from services.position_tracker.api import create_router, fleet_renderers
 from services.position_tracker.consumer import PositionConsumer
+from services.position_tracker.database_probe import DatabaseProbe
 from services.position_tracker.migration import BackgroundMigration, migrate_vehicles
 from services.position_tracker.positions import StoredPosition
 from services.position_tracker.queue_stats import QueueStats
@@ -26,7 +27,12 @@ from services.position_tracker.retention import RetentionJob
 from services.position_tracker.settings import TrackerSettings
 from services.position_tracker.snapshot import FleetSnapshot
 from services.position_tracker.store import PositionStore
-from services.position_tracker.telemetry import BROKER_STORE_USAGE, CATALOG, QUEUE_MESSAGES
+from services.position_tracker.telemetry import (
+    BROKER_STORE_USAGE,
+    CATALOG,
+    DATABASE_UP,
+    QUEUE_MESSAGES,
+)
 
 #: What a client is told to wait after a database failure (the driver's reconnection is faster).
 DATABASE_RETRY_AFTER_SECONDS = 1
@@ -67,6 +73,7 @@ def create_app(
     )
     gauge = telemetry.metrics.gauge
     queue_stats = QueueStats(settings, gauge(QUEUE_MESSAGES), gauge(BROKER_STORE_USAGE))
+    database_probe = DatabaseProbe(store.ping, gauge(DATABASE_UP))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -75,11 +82,13 @@ def create_app(
         migration.start()
         retention.start()
         queue_stats.start()
+        database_probe.start()
         snapshot.start()
         try:
             yield
         finally:
             snapshot.stop()
+            database_probe.stop()
             queue_stats.stop()
             retention.stop()
             migration.stop()

@@ -127,6 +127,13 @@ BROKER_STORE_USAGE = Metric(
     ),
 )
 
+DATABASE_UP = Metric(
+    name="fleet_tracker_database_up",
+    kind=MetricKind.GAUGE,
+    unit=Unit.NONE,
+    help="1 when the tracker's latest ping of its database (every 5 s) was answered, else 0.",
+)
+
 LOG_SCHEMA = HTTP_SERVICE_LOG_SCHEMA.extended(
     LogField("vehicle.name", FieldType.KEYWORD, "Vehicle the record is about."),
     LogField("fleet.message.format", FieldType.KEYWORD, "Shape of a position message body."),
@@ -230,6 +237,27 @@ ALERTS = (
         dashboard=SERVICE,
     ),
     Alert(
+        name="DatabaseDown",
+        expr='fleet_tracker_database_up{job="position-tracker"} == 0',
+        for_="1m",
+        severity=Severity.CRITICAL,
+        summary="The position tracker cannot reach its database.",
+        description=(
+            "The tracker's pings of its database have failed for a minute: no position is "
+            "stored (they wait in the queue) and the API answers 503."
+        ),
+        runbook=(
+            "Positions are not lost: unacknowledged, they wait in the broker's queue and are "
+            "stored once the database is back.\n\n"
+            "1. What does the tracker say? `GET /readyz` names the database's error; its logs "
+            "show `storing positions failed` with the driver's reason.\n"
+            "2. Is the database up? Locally `fleet-stack status` (ferretdb); on Kubernetes the "
+            "MongoDB pod and its volume.\n"
+            "3. Watch the backlog drain once it is back: `fleet_broker_queue_messages`."
+        ),
+        dashboard=SERVICE,
+    ),
+    Alert(
         name="BrokerStoreFillingUp",
         expr='fleet_broker_store_usage_ratio{job="position-tracker"} > 0.8',
         for_="15m",
@@ -268,6 +296,7 @@ CATALOG = ServiceCatalog(
         LAST_STORED_TIMESTAMP,
         QUEUE_MESSAGES,
         BROKER_STORE_USAGE,
+        DATABASE_UP,
         *PROCESS_METRICS,
     ),
     logs=LOG_SCHEMA,

@@ -151,11 +151,13 @@ def test_readiness_names_a_database_outage_and_the_ingest_stall_it_causes(report
                     return checks
 
                 eventually(both_named, timeout=30)
+                eventually(lambda: _database_up(tracker.url, 0.0), timeout=15)
                 through_gateway = httpx.get(f"{gateway.url}/readyz", timeout=5).json()
                 assert "database: database unreachable" in through_gateway["detail"]
             back = time.monotonic()
             took = seconds_until_flowing(tracker.url, vehicle, back)
             eventually(lambda: httpx.get(f"{tracker.url}/readyz").raise_for_status(), timeout=10)
+            eventually(lambda: _database_up(tracker.url, 1.0), timeout=15)
     assert took < FLOWING_AGAIN_S, f"positions flowed again {took:.1f} s after the database"
 
 
@@ -169,3 +171,9 @@ def test_a_sigterm_stops_the_tracker_quickly_even_while_the_database_is_down(rep
             tracker.stop()
             stop_took = time.monotonic() - stopping
     assert stop_took < GRACEFUL_STOP_S, f"a SIGTERM took {stop_took:.1f} s to stop the tracker"
+
+
+def _database_up(tracker_url: str, value: float) -> None:
+    """The ``DatabaseDown`` alert's metric reads ``value``."""
+    metrics = httpx.get(f"{tracker_url}/metrics", timeout=5).text
+    assert f"fleet_tracker_database_up {value}" in metrics
