@@ -20,6 +20,8 @@ from services.common.version import VERSION
 from services.position_tracker.api import create_router, fleet_renderers
 from services.position_tracker.consumer import PositionConsumer
 from services.position_tracker.database_probe import DatabaseProbe
+from services.position_tracker.dead_letter_mover import DeadLetterMover
+from services.position_tracker.dead_letters import DeadLetterArchive
 from services.position_tracker.migration import BackgroundMigration, migrate_vehicles
 from services.position_tracker.positions import StoredPosition
 from services.position_tracker.queue_stats import QueueStats
@@ -74,11 +76,13 @@ def create_app(
     gauge = telemetry.metrics.gauge
     queue_stats = QueueStats(settings, gauge(QUEUE_MESSAGES), gauge(BROKER_STORE_USAGE))
     database_probe = DatabaseProbe(store.ping, gauge(DATABASE_UP))
+    dead_letters = DeadLetterMover(settings, DeadLetterArchive(store.db))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         migrate_vehicles(store)  # before the consumer reads any vehicle's latest position
         consumer.start()
+        dead_letters.start()
         migration.start()
         retention.start()
         queue_stats.start()
@@ -92,6 +96,7 @@ def create_app(
             queue_stats.stop()
             retention.stop()
             migration.stop()
+            dead_letters.stop()
             consumer.stop()
             store.close()
             telemetry.shutdown()

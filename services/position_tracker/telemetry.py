@@ -212,7 +212,8 @@ ALERTS = (
         runbook=(
             "1. Which reason? `sum by (reason) (rate(fleet_tracker_positions_dead_lettered_total[10m]))`.\n"
             "2. Read the dead-lettered messages' logs (Kibana search *Dead-lettered positions*): "
-            "each names the reason and the vehicle.\n"
+            "each names the reason and the vehicle; the messages themselves, byte for byte: "
+            "`fleet-dead-letters list --reason REASON` and `fleet-dead-letters show ID`.\n"
             "3. A producer sending a new format? Check `fleet_tracker_positions_received_total` by format."
         ),
         dashboard=SERVICE,
@@ -269,12 +270,14 @@ ALERTS = (
         ),
         runbook=(
             "The store (KahaDB) frees its journal by whole files: one message nobody reads keeps "
-            "the file it landed in, so a few old dead letters can hold most of the store.\n\n"
-            "1. Which queues hold messages? `fleet_broker_queue_messages`; a dead-letter queue "
-            "that only grows is the usual cause.\n"
-            "2. Read the dead letters (Kibana search *Dead-lettered positions* names each "
-            "reason), fix or replay what matters, then empty the dead-letter queue.\n"
-            "3. A growing `positions` backlog instead? See `PositionQueueBacklogGrowing`."
+            "the file it landed in. The tracker moves every dead letter into its database at "
+            "once, so the dead-letter queue should stay near 0.\n\n"
+            "1. Which queues hold messages? `fleet_broker_queue_messages`. A dead-letter queue "
+            "that grows means the archiving fails: the tracker's logs say why (its database?).\n"
+            "2. A growing `positions` backlog? See `PositionQueueBacklogGrowing`.\n"
+            "3. Another queue nobody consumes? Drain or delete it in the broker's console.\n"
+            "4. The archived dead letters: `fleet-dead-letters list`, `show`, `replay` after a "
+            "fix, `purge`."
         ),
         dashboard=SERVICE,
     ),

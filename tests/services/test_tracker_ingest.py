@@ -8,16 +8,18 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from pymongo import MongoClient
 
+from services.position_tracker.dead_letters import DeadLetter, DeadLetterArchive
 from services.position_tracker.messages import RejectReason, jms_map_json_body
 from tests.services._procs import TcpProxy
 from tests.support.broker import StompClient
-from tests.support.fleet import TrackerNames, running_tracker
+from tests.support.fleet import MONGODB_URL, TrackerNames, running_tracker
 from tests.support.history import stored_timestamps
 from tests.support.polling import eventually
 from tests.support.sphere import bearing_deg, haversine_m
@@ -66,7 +68,7 @@ def test_positions_are_stored_with_speed_and_heading(tracker, broker, names):
 
 
 def test_every_bad_message_is_dead_lettered_with_its_reason_and_good_ones_stored(
-    tracker, broker, names
+    tracker, broker, names, archived
 ):
     now = datetime.now(UTC).replace(microsecond=0)
     good = route(now - timedelta(minutes=5), 3)
@@ -89,15 +91,13 @@ def test_every_bad_message_is_dead_lettered_with_its_reason_and_good_ones_stored
         broker.send(names.queue, text, {"test-reason": reason.value})
     broker.send(names.queue, body("Test Van", *good[2]))
 
-    dead = eventually(
-        lambda: _at_least(broker.read(names.dlq, quiet_for=1.0), len(bad)), timeout=30
-    )
+    dead = eventually(lambda: _at_least(archived(), len(bad)), timeout=30)
     by_expected = {m.headers["test-reason"]: m for m in dead}
     assert set(by_expected) == {r.value for r in bad}
     for expected, message in by_expected.items():
-        assert message.headers["dlq-reason"] == expected
-        assert message.headers["dlq-detail"]
-        assert message.body == bad[RejectReason(expected)]  # the original body, untouched
+        assert message.reason == expected
+        assert message.detail
+        assert message.body == bad[RejectReason(expected)].encode()  # the original body
 
     history = eventually(lambda: _positions(tracker, "Test Van", 3))
     assert [p["lat"] for p in history][::-1] == pytest.approx([g[0] for g in good])
@@ -109,7 +109,9 @@ def test_every_bad_message_is_dead_lettered_with_its_reason_and_good_ones_stored
         )
 
 
-def test_any_bytes_are_dead_lettered_once_byte_for_byte_and_ingest_goes_on(tracker, broker, names):
+def test_any_bytes_are_dead_lettered_once_byte_for_byte_and_ingest_goes_on(
+    tracker, broker, names, archived
+):
     """A NUL ends a STOMP frame sent without ``content-length``: a dead-letter copy sent so was
     cut there, the broker refused the rest as an unknown command and dropped the connection,
     and the message came back for good. Bytes that are not UTF-8 came back replaced."""
@@ -130,21 +132,17 @@ def test_any_bytes_are_dead_lettered_once_byte_for_byte_and_ingest_goes_on(track
         broker.send(names.queue, raw, {"test-key": key})
     broker.send(names.queue, body("Test Van", *good[1]))
 
-    dead: list = []
-
-    def all_dead() -> list:
-        dead.extend(broker.read(names.dlq, quiet_for=1.0))  # what is read is consumed
-        return _at_least(dead, len(odd))
-
-    eventually(all_dead, timeout=30)
-    assert broker.read(names.dlq, quiet_for=2.0) == []  # each once: no copy came back
+    eventually(lambda: _at_least(archived(), len(odd)), timeout=30)
+    time.sleep(2)  # each once: no copy comes back
+    dead = archived()
     by_key = {m.headers["test-key"]: m for m in dead}
     assert len(dead) == len(odd) and set(by_key) == set(odd)
     for key, message in by_key.items():
-        assert message.raw == odd[key], key  # byte for byte
-        assert message.headers["dlq-reason"] == RejectReason.BAD_JSON.value, key
-        assert message.headers["content-length"] == str(len(odd[key]))
-    assert "not UTF-8" in by_key["latin-1"].headers["dlq-detail"]
+        assert message.body == odd[key], key  # byte for byte
+        assert message.reason == RejectReason.BAD_JSON.value, key
+    assert "not UTF-8" in by_key["latin-1"].detail
+    # Out of the broker: nothing left to pin its journal.
+    assert eventually(lambda: _drained(broker, names.dlq)) == 0
 
     history = eventually(lambda: _positions(tracker, "Test Van", 2))
     assert [p["lat"] for p in history][::-1] == pytest.approx([g[0] for g in good])
@@ -152,13 +150,15 @@ def test_any_bytes_are_dead_lettered_once_byte_for_byte_and_ingest_goes_on(track
     assert 'fleet_tracker_positions_dead_lettered_total{reason="bad_json"} 4.0' in metrics
 
 
-def test_a_dead_letter_keeps_the_trace_its_publisher_did_not_sample(tracker, broker, names):
+def test_a_dead_letter_keeps_the_trace_its_publisher_did_not_sample(
+    tracker, broker, names, archived
+):
     """Under a sampler that follows the publisher (the default) an unsampled message gets no span
     of its own, yet what it leads to stays in its trace: the dead-lettered copy and the log."""
     trace_id, parent = secrets.token_hex(16), secrets.token_hex(8)
     broker.send(names.queue, "{unsampled", {"traceparent": f"00-{trace_id}-{parent}-00"})
 
-    (dead,) = eventually(lambda: _at_least(broker.read(names.dlq, quiet_for=1.0), 1), timeout=30)
+    (dead,) = eventually(lambda: _at_least(archived(), 1), timeout=30)
     version, forwarded_trace, _span, flags = dead.headers["traceparent"].split("-")
     assert (version, forwarded_trace, flags) == ("00", trace_id, "00")
 
@@ -242,6 +242,14 @@ def test_bad_requests_get_a_clear_json_error(tracker, path, params, status):
     assert problem["status"] == status and problem["detail"]
 
 
+def _drained(broker: StompClient, queue_name: str) -> int:
+    """How many messages ``queue_name`` holds; asserts it is empty."""
+    folder = queue_name.rsplit(".", 1)[0] + "."  # statistics are asked for by name segments
+    left = broker.queue_sizes(folder).get(queue_name, 0)
+    assert left == 0, f"{left} messages still in {queue_name}"
+    return left
+
+
 def _at_least(items: list, n: int) -> list:
     assert len(items) >= n, f"{len(items)} < {n}"
     return items
@@ -272,6 +280,15 @@ def tracker(names, run_id):
 
 
 @pytest.fixture
+def archived(names) -> Iterator[Callable[[], list[DeadLetter]]]:
+    """The tracker's dead-letter archive, read back."""
+    client = MongoClient(MONGODB_URL, tz_aware=True)
+    archive = DeadLetterArchive(client[names.database])
+    yield lambda: archive.find(limit=0)
+    client.close()
+
+
+@pytest.fixture
 def mongo():
     client = MongoClient("mongodb://127.0.0.1:27017/", tz_aware=True)
     yield client
@@ -285,18 +302,20 @@ def broker():
     client.close()
 
 
-def test_the_queues_backlog_and_the_store_are_reported_from_the_brokers_statistics(
-    names, run_id, broker
+def test_the_queues_and_the_store_are_reported_and_dead_letters_leave_the_broker(
+    names, run_id, broker, archived
 ):
     with running_tracker(names, run_id, QUEUE_STATS_INTERVAL_SECONDS="0.5") as tracker:
-        broker.send(names.queue, "{not json")  # stays in the dead-letter queue: nobody reads it
+        broker.send(names.queue, "{not json")  # dead-lettered, then moved to the archive
 
         def reported() -> str:
+            assert [letter.reason for letter in archived()] == ["bad_json"]
             metrics = httpx.get(f"{tracker.url}/metrics").text
-            assert 'fleet_broker_queue_messages{queue="dead_letter"} 1.0' in metrics
+            # The dead-letter queue is empty again: nothing pins the broker's journal.
+            assert 'fleet_broker_queue_messages{queue="dead_letter"} 0.0' in metrics
             assert 'fleet_broker_queue_messages{queue="positions"} 0.0' in metrics
             (store,) = re.findall(r"^fleet_broker_store_usage_ratio (\S+)$", metrics, re.M)
-            assert 0 < float(store) < 1  # the broker holds at least that dead letter
+            assert 0 <= float(store) < 1
             return metrics
 
         eventually(reported, timeout=20)
