@@ -18,6 +18,7 @@ from pymongo.database import Database
 from loadlib.output import log
 from loadlib.tracks import moment
 from services.position_tracker import buckets
+from services.position_tracker.dead_letters import DeadLetterArchive
 from services.stack.api import MONGODB_URL
 from tests.support.broker import StompClient
 from tests.support.processes import ServiceProcess, service_process
@@ -71,13 +72,12 @@ class Own:
         return process.start()
 
     def refused(self) -> int:
-        """Messages the run's trackers dead-lettered (refused): positions lost to a refusal."""
-        client = StompClient()
-        try:
-            sizes = client.queue_sizes(self.prefix)
-        finally:
-            client.close()
-        return sum(n for name, n in sizes.items() if name.endswith(".dlq"))
+        """Messages the run's trackers dead-lettered (refused): positions lost to a refusal.
+        Each tracker moves its dead letters into its database's archive."""
+        return sum(
+            DeadLetterArchive(self.mongo[name]).collection.count_documents({})
+            for name in self.databases
+        )
 
     def tracker_logs(self) -> str:
         """What the run's trackers logged about their broker connections: reconnects (the
