@@ -59,7 +59,10 @@ class ReplayOptions(BaseSettings):
         0.0, ge=0.0, lt=1.0, description="Drop this share of emissions (the original drops 0.5)."
     )
     untimed_speed_kmh: float = Field(
-        DEFAULT_UNTIMED_SPEED_KMH, gt=0, description="Pace of tracks without timestamps."
+        DEFAULT_UNTIMED_SPEED_KMH,
+        gt=0,
+        description="Top speed for tracks without timestamps (a van model slows for bends, "
+        "turn-rounds and stops).",
     )
     max_backlog_seconds: float = Field(
         300.0,

@@ -2,7 +2,8 @@
 
 * ``*.gpx``: GPX 1.0/1.1 read with ``gpxpy``. All track segments (or, without tracks, the route)
   form one vehicle's track. Points with ``<time>`` keep their timing; a file without any times is
-  paced at ``untimed_speed_kmh``. The vehicle is the first track's ``<name>``, else the file stem.
+  paced by a van model (``pacing``) with ``untimed_speed_kmh`` as top speed. The vehicle is the
+  first track's ``<name>``, else the file stem.
 * files without an extension (or ``.txt``): the original simulator's format, one point per line
   as ``lat="53.3906810" lon="-1.4312470"`` (LF or CRLF), no timestamps, paced like untimed GPX.
   The vehicle name is the file name with ``_`` as spaces and words capitalised
@@ -19,13 +20,12 @@ import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import pairwise
 from pathlib import Path
 
 import gpxpy
 import gpxpy.gpx
 
-from services.position_tracker.geo import distance_m
+from services.position_simulator.pacing import VehicleModel, paced_offsets
 
 DEFAULT_UNTIMED_SPEED_KMH = 40.0
 GPX_SUFFIXES = frozenset({".gpx"})
@@ -238,11 +238,9 @@ def _coordinate_problem(lat: float, lon: float) -> str | None:
 
 
 def _paced(coordinates: list[tuple[float, float]], speed_kmh: float) -> tuple[TrackPoint, ...]:
-    """Offsets for untimed points: geodesic distance travelled at a constant speed."""
-    metres_per_second = speed_kmh / 3.6
-    travelled_m = 0.0
-    points = [TrackPoint(coordinates[0][0], coordinates[0][1], 0.0)]
-    for (lat1, lon1), (lat2, lon2) in pairwise(coordinates):
-        travelled_m += distance_m(lat1, lon1, lat2, lon2)
-        points.append(TrackPoint(lat2, lon2, travelled_m / metres_per_second))
-    return tuple(points)
+    """Offsets for untimed points: driven by a van cruising at ``speed_kmh`` (see ``pacing``)."""
+    offsets = paced_offsets(coordinates, VehicleModel(cruise_kmh=speed_kmh))
+    return tuple(
+        TrackPoint(lat, lon, offset)
+        for (lat, lon), offset in zip(coordinates, offsets, strict=True)
+    )

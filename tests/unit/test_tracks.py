@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from services.position_simulator.pacing import VehicleModel, paced_offsets
 from services.position_simulator.tracks import (
     Track,
     TrackFormatError,
@@ -74,17 +75,17 @@ def test_gpx_without_a_name_is_named_after_the_file(tmp_path):
     assert load_track(path).vehicle == "Village Truck"
 
 
-def test_untimed_gpx_is_paced_at_the_given_speed(tmp_path):
+def test_untimed_gpx_is_paced_by_the_van_model_at_the_given_top_speed(tmp_path):
     path = tmp_path / "van.gpx"
     points = [(53.0, -1.5, None), (53.001, -1.5, None), (53.003, -1.5, None)]
     path.write_text(gpx(points))
-    leg1 = distance_m(53.0, -1.5, 53.001, -1.5)
-    leg2 = distance_m(53.001, -1.5, 53.003, -1.5)
     default = load_track(path)
-    assert default.points[1].offset_s == pytest.approx(leg1 / (40 / 3.6))
-    assert default.points[2].offset_s == pytest.approx((leg1 + leg2) / (40 / 3.6))
+    expected = paced_offsets([(lat, lon) for lat, lon, _ in points], VehicleModel(cruise_kmh=40))
+    assert [p.offset_s for p in default.points] == pytest.approx(expected)
+    # It starts and ends at rest, so it takes longer than the whole way at top speed.
+    assert default.duration_s > distance_m(53.0, -1.5, 53.003, -1.5) / (40 / 3.6)
     fast = load_track(path, untimed_speed_kmh=80)
-    assert fast.points[2].offset_s == pytest.approx(default.points[2].offset_s / 2)
+    assert fast.duration_s < default.duration_s
 
 
 def test_gpx_route_is_used_when_there_is_no_track(tmp_path):
@@ -109,8 +110,8 @@ def test_original_plain_format_with_crlf_and_long_decimals(tmp_path):
     assert track.vehicle == "City Truck"
     assert track.points[0].lat == pytest.approx(53.37981658056378)
     assert track.points[0].offset_s == 0
-    expected = distance_m(53.3798165805637836, -1.4662252832204103, 53.38, -1.466) / (40 / 3.6)
-    assert track.points[1].offset_s == pytest.approx(expected)
+    expected = paced_offsets([(53.3798165805637836, -1.4662252832204103), (53.38, -1.466)])
+    assert track.points[1].offset_s == pytest.approx(expected[1])
 
 
 def test_original_plain_format_with_lf(tmp_path):
