@@ -21,6 +21,7 @@ from services.stack.ports import configured_port
 from tests.support.broker import StompClient
 from tests.support.fleet import TrackerNames, running, running_tracker
 from tests.support.polling import eventually
+from tests.support.processes import ServiceProcess
 
 pytestmark = pytest.mark.stack
 
@@ -84,6 +85,13 @@ def stored_after(tracker_url: str, vehicle: str, moment: datetime) -> bool:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z") > moment
 
 
+def timed_stop(process: ServiceProcess) -> float:
+    """Seconds a SIGTERM takes to stop ``process``."""
+    stopping = time.monotonic()
+    process.stop()
+    return time.monotonic() - stopping
+
+
 def seconds_until_flowing(tracker_url: str, reporter: Reporter, since: float) -> float:
     """Seconds from ``since`` until a position sent after ``since`` is stored."""
 
@@ -99,9 +107,7 @@ def test_after_a_tracker_restart_positions_flow_again_within_10_s(reporter, run_
     names, vehicle = reporter
     with running_tracker(names, run_id) as first:
         seconds_until_flowing(first.url, vehicle, time.monotonic())
-        stopping = time.monotonic()
-        first.stop()
-        stop_took = time.monotonic() - stopping
+        stop_took = timed_stop(first)
     restarted = time.monotonic()
     with running_tracker(names, run_id) as second:
         took = seconds_until_flowing(second.url, vehicle, restarted)
@@ -167,9 +173,7 @@ def test_a_sigterm_stops_the_tracker_quickly_even_while_the_database_is_down(rep
         seconds_until_flowing(tracker.url, vehicle, time.monotonic())
         with api.outage("ferretdb"):
             time.sleep(3)  # batches in hand, retrying against a database that is gone
-            stopping = time.monotonic()
-            tracker.stop()
-            stop_took = time.monotonic() - stopping
+            stop_took = timed_stop(tracker)
     assert stop_took < GRACEFUL_STOP_S, f"a SIGTERM took {stop_took:.1f} s to stop the tracker"
 
 
