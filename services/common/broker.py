@@ -158,6 +158,9 @@ class BrokerConnection:
         conn.set_listener("broker", _Listener(self, self._generation))
         self._connected.clear()
         self._lost.clear()
+        # Before connecting: the CONNECTED frame sets ``_connected`` on stomp.py's thread, and a
+        # caller woken by ``wait_connected`` must find this connection, not the previous one.
+        self._conn = conn
         try:
             conn.connect(
                 self.settings.broker_user or None,
@@ -167,7 +170,6 @@ class BrokerConnection:
         except (stomp.exception.StompException, OSError) as exc:
             # OSError: the broker accepted the socket and closed it (starting or stopping).
             raise BrokerUnavailable(f"cannot connect to {self.settings.broker_url}: {exc}") from exc
-        self._conn = conn
         if self.on_connect is not None:
             self.on_connect(conn)
 

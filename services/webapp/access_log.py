@@ -27,6 +27,10 @@ from observability.catalog.logs import LogField, LogSchema, group_name
 
 #: nginx variable the trace id is kept in (set by :func:`nginx_trace_id_map`).
 TRACE_ID_VARIABLE = "$webapp_trace_id"
+#: The method as the client's request line has it. Not ``$request_method``: nginx answers its
+#: own errors (a bad request line, TRACE, 413...) through an internal redirect to its error page,
+#: which makes ``$request_method`` GET.
+METHOD_VARIABLE = "$webapp_request_method"
 #: A W3C ``traceparent`` header: version-traceid-parentid-flags, lower-case hex.
 TRACEPARENT = r"^[0-9a-f]{2}-(?<trace>[0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$"
 #: What nginx writes for an empty (absent) value.
@@ -89,6 +93,16 @@ def nginx_log_format(fmt: AccessLogFormat) -> str:
     if "'" in line:
         raise ValueError(f"access log format {fmt.name}: a part contains a single quote")
     return f"log_format {fmt.name} escape=default '{line}';"
+
+
+def nginx_method_map(variable: str = METHOD_VARIABLE) -> str:
+    """The ``map`` that sets ``variable`` to the method of the original request line, else -."""
+    return (
+        f"map $request {variable} {{\n"
+        '    "~^(?<webapp_request_line_method>[A-Z][A-Z_-]*) " $webapp_request_line_method;\n'
+        f'    default "{ABSENT}";\n'
+        "}"
+    )
 
 
 def nginx_trace_id_map(variable: str = TRACE_ID_VARIABLE) -> str:

@@ -18,7 +18,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from services.stack.templates import render
-from services.webapp.access_log import AccessLogFormat, nginx_log_format, nginx_trace_id_map
+from services.webapp.access_log import (
+    AccessLogFormat,
+    nginx_log_format,
+    nginx_method_map,
+    nginx_trace_id_map,
+)
 from services.webapp.telemetry import ACCESS_LOG
 
 HERE = Path(__file__).resolve().parent
@@ -45,8 +50,9 @@ class AccessLogDrift(ValueError):
 
 
 def access_log_block(fmt: AccessLogFormat = ACCESS_LOG, indent: str = "    ") -> str:
-    """The template's generated block: the trace-id ``map`` and the ``log_format``."""
-    lines = [BEGIN, *nginx_trace_id_map().splitlines(), nginx_log_format(fmt), END]
+    """The template's generated block: the method and trace-id ``map``s and the ``log_format``."""
+    maps = [*nginx_method_map().splitlines(), *nginx_trace_id_map().splitlines()]
+    lines = [BEGIN, *maps, nginx_log_format(fmt), END]
     return "".join(f"{indent}{line}\n" for line in lines)
 
 

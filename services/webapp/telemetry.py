@@ -10,6 +10,7 @@ from __future__ import annotations
 from observability.catalog import FieldType, LogField, ServiceCatalog
 from observability.catalog.correlation import SERVICE_FIELD, TRACE_ID_FIELD
 from services.webapp.access_log import (
+    METHOD_VARIABLE,
     TRACE_ID_VARIABLE,
     AccessLogFormat,
     AccessLogPart,
@@ -47,7 +48,7 @@ ACCESS_LOG = AccessLogFormat(
         ),
         AccessLogPart(
             LogField("http.request.method", K, "HTTP method (absent for a bad request line)."),
-            "$request_method",
+            METHOD_VARIABLE,
             r"[A-Z][A-Z_-]*",
         ),
         AccessLogPart(
