@@ -46,6 +46,9 @@ LOG_PATH = "/var/log/containers/*.log"
 ES_HOST = "elasticsearch-logging"
 ES_PORT = "9200"
 HTTP_PORT = "2020"
+#: Where chunks wait for Elasticsearch (the state volume, a host folder), and how much at most.
+BUFFER_PATH = "/var/lib/fluent-bit/buffer"
+BUFFER_LIMIT = "2G"
 LOGSTASH_DATE_FORMAT = "%Y.%m.%d"
 
 
@@ -143,8 +146,15 @@ def _main_sections(platform: Platform) -> list[Section]:
                 ("HTTP_Listen", "0.0.0.0"),
                 ("HTTP_Port", HTTP_PORT),
                 ("Health_Check", "On"),
+                ("storage.path", BUFFER_PATH),
+                ("storage.sync", "normal"),
+                ("storage.checksum", "off"),
+                ("storage.backlog.mem_limit", "16M"),
+                ("storage.metrics", "on"),
             ),
-            f"Metrics on :{HTTP_PORT} (/api/v2/metrics/prometheus, scraped by the ServiceMonitor).",
+            f"Metrics on :{HTTP_PORT} (/api/v2/metrics/prometheus, scraped by the ServiceMonitor). "
+            "Chunks are buffered on the node's disk: an Elasticsearch outage of minutes (or a "
+            "Fluent Bit restart) loses no line.",
         ),
         Section(
             "INPUT",
@@ -156,7 +166,7 @@ def _main_sections(platform: Platform) -> list[Section]:
                 ("multiline.parser", "cri"),
                 ("DB", "/var/lib/fluent-bit/tail.db"),
                 ("DB.locking", "true"),
-                ("Mem_Buf_Limit", "16MB"),
+                ("storage.type", "filesystem"),
                 ("Skip_Long_Lines", "On"),
                 ("Refresh_Interval", "5"),
             ),
@@ -206,7 +216,10 @@ def _main_sections(platform: Platform) -> list[Section]:
                 ("Suppress_Type_Name", "On"),
                 ("Generate_ID", "On"),
                 ("Trace_Error", "On"),
-                ("Retry_Limit", "10"),
+                # Retry until Elasticsearch is back (10 retries gave up after minutes and
+                # dropped the chunk); the disk buffer is bounded instead.
+                ("Retry_Limit", "no_limits"),
+                ("storage.total_limit_size", BUFFER_LIMIT),
             ),
             f"Daily indices {LOG_INDEX_PREFIX}-YYYY.MM.DD (the index template "
             f"{LOG_INDEX_PREFIX} maps them).",
