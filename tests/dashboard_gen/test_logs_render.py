@@ -31,6 +31,12 @@ KNOWN_KEYS = {
         "HTTP_Listen",
         "HTTP_Port",
         "Health_Check",
+        # Buffering & Storage (docs.fluentbit.io, administration/buffering-and-storage)
+        "storage.path",
+        "storage.sync",
+        "storage.checksum",
+        "storage.backlog.mem_limit",
+        "storage.metrics",
     },
     "tail": {
         "Name",
@@ -41,6 +47,7 @@ KNOWN_KEYS = {
         "DB",
         "DB.locking",
         "Mem_Buf_Limit",
+        "storage.type",
         "Skip_Long_Lines",
         "Refresh_Interval",
     },
@@ -78,6 +85,7 @@ KNOWN_KEYS = {
         "Generate_ID",
         "Trace_Error",
         "Retry_Limit",
+        "storage.total_limit_size",
     },
     "PARSER": {"Name", "Format", "Regex", "Time_Key", "Time_Format", "Time_Keep", "Types"},
 }
@@ -257,3 +265,15 @@ def test_discover_url_keeps_grafana_variables(repo_config):
 
 def test_json_parser_name_is_stable():
     assert JSON_PARSER == "fleet_json"
+
+
+def test_chunks_wait_on_disk_and_retries_never_give_up(conf):
+    """An Elasticsearch outage of minutes loses no line: filesystem buffering, unlimited retries
+    (10 retries used to drop a chunk after a few minutes), a bounded disk buffer."""
+    (service,) = [s for s in conf.main if s.kind == "SERVICE"]
+    assert dict(service.entries)["storage.path"].startswith("/var/lib/fluent-bit/")
+    (tail,) = [s for s in conf.main if s.name == "tail"]
+    assert dict(tail.entries)["storage.type"] == "filesystem"
+    (output,) = [s for s in conf.main if s.name == "es"]
+    assert dict(output.entries)["Retry_Limit"] == "no_limits"
+    assert dict(output.entries)["storage.total_limit_size"]
