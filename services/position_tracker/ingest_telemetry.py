@@ -102,6 +102,8 @@ class IngestTelemetry:
                     "messaging.message.id": decision.incoming.message_id,
                     "fleet.message.format": decision.body_format,
                     "fleet.queue": self.settings.dead_letter_queue,
+                    # The first column of the "Dead-lettered positions" search, when known.
+                    **({"vehicle.name": rejection.vehicle} if rejection.vehicle else {}),
                 }
             ),
         )

@@ -28,7 +28,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -93,12 +93,14 @@ class Rejection:
 
     reason: RejectReason
     detail: str
+    #: The vehicle the message names, when it got as far as a valid name (for the logs).
+    vehicle: str | None = None
 
 
 class _Reject(Exception):
-    def __init__(self, reason: RejectReason, detail: str) -> None:
+    def __init__(self, reason: RejectReason, detail: str, vehicle: str | None = None) -> None:
         super().__init__(detail)
-        self.rejection = Rejection(reason, _one_line(detail))
+        self.rejection = Rejection(reason, _one_line(detail), vehicle)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -229,7 +231,12 @@ def _validate(data: Mapping[str, Any], body_format: BodyFormat, window: _Window)
         else:
             missing.append("/".join(aliases))
     if missing:
-        raise _Reject(RejectReason.MISSING_FIELD, "missing field(s): " + ", ".join(missing))
+        named = fields.get("vehicle")
+        raise _Reject(
+            RejectReason.MISSING_FIELD,
+            "missing field(s): " + ", ".join(missing),
+            named if vehicle_name_problem(named) is None else None,
+        )
 
     vehicle = fields["vehicle"]
     if body_format is BodyFormat.JMS_MAP_JSON and isinstance(vehicle, int | float):
@@ -238,6 +245,17 @@ def _validate(data: Mapping[str, Any], body_format: BodyFormat, window: _Window)
     if problem is not None:
         raise _Reject(RejectReason.BAD_VEHICLE_NAME, problem)
 
+    try:
+        return _validated_position(fields, vehicle, body_format, window)
+    except _Reject as reject:
+        reject.rejection = replace(reject.rejection, vehicle=vehicle)
+        raise
+
+
+def _validated_position(
+    fields: Mapping[str, Any], vehicle: str, body_format: BodyFormat, window: _Window
+) -> Position:
+    """The checks after the vehicle's name: coordinates and time."""
     # Our JSON format carries numbers; the original Fleetman formats carry decimal strings.
     text_allowed = body_format is not BodyFormat.JSON
     latitude = _coordinate(fields["lat"], "lat", text_allowed)

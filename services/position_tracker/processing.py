@@ -208,7 +208,7 @@ def _derive(
             movement = leg(Fix(last.lat, last.lng, last.timestamp), position)
         teleport = teleport_rejection(movement, limits.teleport_kmh)
         if teleport is not None:
-            return teleport
+            return replace(teleport, vehicle=position.vehicle)
         speed = movement.speed_kmh
         heading = movement.heading_deg if movement.heading_deg is not None else last.heading
     return StoredPosition(

@@ -107,6 +107,15 @@ def test_every_bad_message_is_dead_lettered_with_its_reason_and_good_ones_stored
         assert (
             f'fleet_tracker_positions_dead_lettered_total{{reason="{reason.value}"}} 1.0' in metrics
         )
+    # The "Dead-lettered positions" search shows the vehicle where the message names a valid one.
+    records = [json.loads(line) for line in tracker.log_lines() if line.startswith("{")]
+    named = {
+        r["event.reason"]: r.get("vehicle.name")
+        for r in records
+        if r.get("event.action") == "position-dead-lettered"
+    }
+    assert named["teleport"] == "Test Van" and named["too_old"] == "X"
+    assert named["bad_json"] is None and named["bad_vehicle_name"] is None
 
 
 def test_any_bytes_are_dead_lettered_once_byte_for_byte_and_ingest_goes_on(

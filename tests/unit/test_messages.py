@@ -438,3 +438,33 @@ def test_jms_map_json_body_matches_activemq_rendering():
     text = jms_map_json_body({"name": "Dejan", "city": "Belgrade"})
     expected = '{"map":{"entry":[{"string":["name","Dejan"]},{"string":["city","Belgrade"]}]}}'
     assert json.loads(text) == json.loads(expected)
+
+
+@pytest.mark.parametrize(
+    ("body", "vehicle"),
+    [
+        (
+            json.dumps(
+                {"vehicle": "Named Van", "lat": 91.0, "lng": -1.5, "timestamp": NOW.isoformat()}
+            ),
+            "Named Van",
+        ),
+        (json.dumps({"vehicle": "Named Van", "lat": 53.0}), "Named Van"),
+        (
+            json.dumps(
+                {"vehicle": "Named Van", "lat": "53", "lng": -1.5, "timestamp": NOW.isoformat()}
+            ),
+            "Named Van",
+        ),
+        (
+            json.dumps({"vehicle": "$bad", "lat": 53.0, "lng": -1.5, "timestamp": NOW.isoformat()}),
+            None,
+        ),
+        (json.dumps({"lat": 53.0}), None),
+        ("{not json", None),
+    ],
+)
+def test_a_rejection_names_the_vehicle_when_the_message_has_a_valid_one(body, vehicle):
+    result = parse(body)
+    assert isinstance(result, Rejection)
+    assert result.vehicle == vehicle

@@ -91,6 +91,7 @@ def test_teleport_is_refused_and_does_not_break_the_chain():
     ]
     outcomes = [d.outcome for d in decide(batch, previous(Lookups([])), NOW, LIMITS)]
     assert isinstance(outcomes[1], Rejection) and outcomes[1].reason is RejectReason.TELEPORT
+    assert outcomes[1].vehicle == "A"  # named in the dead letter's log record
     third = outcomes[2]
     assert isinstance(third, StoredPosition)
     expected = distance_m(53.0, -1.5, 53.0005, -1.5) / 20 * 3.6
