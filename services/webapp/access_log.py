@@ -46,7 +46,7 @@ class AccessLogPart:
 
     ``value`` is the regex of what the group captures; ``prefix`` is literal text nginx writes
     before it that the field does not keep (``HTTP/`` of ``HTTP/1.1``). A field that is not
-    ``required`` may be written as ``-`` (absent).
+    ``required`` may be written as ``-`` (absent), or as nothing when it is not quoted.
     """
 
     field: LogField
@@ -118,8 +118,12 @@ def nginx_trace_id_map(variable: str = TRACE_ID_VARIABLE) -> str:
 
 def _part_regex(part: AccessLogPart) -> str:
     value = f"{_literal(part.prefix)}(?<{part.group}>{part.value})"
-    if not part.field.required:
+    if not part.field.required and part.quoted:
         value = f"(?:{_literal(ABSENT)}|{value})"
+    elif not part.field.required:
+        # Or nothing at all: nginx writes an empty $server_protocol for a protocol it does not
+        # support (answered 505), not "-".
+        value = f"(?:{_literal(ABSENT)}|{value})?"
     if part.quoted:
         value = f'"{value}"'
     return f"{_literal(part.key)}={value}"

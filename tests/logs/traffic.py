@@ -75,11 +75,22 @@ def _slow_request(host: str, port: int, trace_id: str) -> None:
             pass
 
 
+#: Request lines nginx refuses, each logged in its own way: no method at all, a protocol it does
+#: not support (505, an empty protocol field), one that is not HTTP, a bad method.
+ODD_REQUESTS = (
+    b"NONSENSE\r\n\r\n",
+    b"GET / HTTP/2.5\r\nHost: x\r\n\r\n",
+    b"GET / FOO/1.1\r\nHost: x\r\n\r\n",
+    b"G@T / HTTP/1.1\r\nHost: x\r\n\r\n",
+)
+
+
 def _bad_request(host: str, port: int) -> None:
-    with socket.create_connection((host, port), timeout=10) as sock:
-        sock.sendall(b"NONSENSE\r\n\r\n")
-        while sock.recv(65536):
-            pass
+    for request in ODD_REQUESTS:
+        with socket.create_connection((host, port), timeout=10) as sock:
+            sock.sendall(request)
+            while sock.recv(65536):
+                pass
 
 
 def _error_record(service: str, run_id: str, trace_id: str) -> Path:
