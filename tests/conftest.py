@@ -20,6 +20,7 @@ import pytest
 
 from observability.runtime.conventions import DEPLOYED_CONVENTIONS
 from services.stack import api
+from tests.support.stack import ensure_stack
 
 # The services run in the tests with the semantic conventions every deployment sets; the
 # instrumentations read them once per process, so before any test builds an app.
@@ -77,12 +78,7 @@ def stack() -> object:
     Returns the `services.stack.api` module: its constants say where everything listens
     (STOMP_HOST/STOMP_PORT, MONGODB_URL, ELASTICSEARCH_URL, PROMETHEUS_URL, ...).
     """
-    if os.environ.get("FLEET_STACK_SKIP_UP"):  # the stack is managed by hand
-        return api
-    try:
-        api.ensure_infrastructure(quiet=False)
-    except api.StackError as exc:
-        pytest.fail(f"the local stack did not come up: {exc}", pytrace=False)
+    ensure_stack(api.infrastructure_names())
     return api
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from observability.catalog.correlation import LOG_INDEX_PREFIX
 from observability.render.grafana.variables import substitute, values_for
+from tests.support.stack import ensure_stack
 
 pytestmark = pytest.mark.stack
 
@@ -30,9 +31,7 @@ DEADLINE = 240
 
 @pytest.fixture(scope="module")
 def running(stack):
-    from services.stack import api
-
-    api.ensure_up(quiet=True)
+    ensure_stack()  # the fleet services too
     return stack
 
 

@@ -3,7 +3,6 @@ without error, and Alertmanager runs the generated routing."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import httpx
@@ -12,6 +11,7 @@ import yaml
 
 from observability.render.symptom_rules import rule_files
 from tests.support.polling import eventually
+from tests.support.stack import ensure_stack
 
 pytestmark = pytest.mark.stack
 
@@ -75,8 +75,7 @@ def test_alertmanager_runs_the_generated_routing(stack):
 
 def test_prometheus_scrapes_every_service_of_the_platform(stack, repo_platform):
     """With the whole platform up (``make up``), every scraped service answers: ``up == 1``."""
-    if not os.environ.get("FLEET_STACK_SKIP_UP"):
-        stack.ensure_up()  # the fleet services too, not only the infrastructure
+    ensure_stack()  # the fleet services too, not only the infrastructure
     jobs = sorted(s.name for s in repo_platform.services if s.scraped)
 
     def all_up() -> dict[str, float]:

@@ -3,7 +3,6 @@ the index templates in Elasticsearch, and traffic made once per session for ever
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from observability.logs.elasticsearch import apply_templates, read_templates
 from observability.render.index_template import LOCAL_FOLDER
 from services.stack import api
 from tests.logs import traffic
+from tests.support.stack import ensure_stack
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,11 +26,7 @@ def platform():
 @pytest.fixture(scope="session")
 def fleet():
     """Every component up and healthy (the services write the logs, the collector ships them)."""
-    if not os.environ.get("FLEET_STACK_SKIP_UP"):
-        try:
-            api.ensure_up(quiet=False)
-        except api.StackError as exc:
-            pytest.fail(f"the local stack did not come up: {exc}", pytrace=False)
+    ensure_stack()
     # idempotent; the collector's start applied them already (reset=False: never delete here)
     apply_templates(api.ELASTICSEARCH_URL, read_templates(REPO / LOCAL_FOLDER), reset=False)
     return api

@@ -53,7 +53,12 @@ def running(
     finally:
         process.stop()
     catalog = import_catalog(f"{module}.telemetry:CATALOG")
-    assert schema_violations(catalog, process.log_lines()) == []
+    violations = schema_violations(catalog, process.log_lines())
+    if violations:  # a plain assert here (a support module) would say nothing
+        raise AssertionError(
+            f"{service} logged records outside its schema ({process.log_path}):\n"
+            + "\n".join(violations)
+        )
 
 
 @contextmanager
