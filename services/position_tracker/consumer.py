@@ -31,7 +31,7 @@ import stomp
 from opentelemetry import trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import Span
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
 from stomp.utils import Frame
 from tenacity import (
     RetryCallState,
@@ -93,6 +93,18 @@ def redelivery_wait(batch: list[Incoming], grace: float, now: float) -> float:
     if not arrivals:
         return 0.0
     return max(0.0, max(arrivals) / 1e9 + grace - now)
+
+
+#: The longest budget an ingest attempt gets, however many timed out before it.
+MAX_ATTEMPT_BUDGET_S = 30.0
+
+
+def attempt_budget_s(settings: TrackerSettings, attempt: int) -> float:
+    """The time budget of ingest attempt number ``attempt`` (1, 2, ...): DB_OPERATION_TIMEOUT_MS,
+    doubled on each retry up to 30 s, so that a database that is slow but working (a large
+    batch under load) is given time in the end instead of the same batch timing out forever."""
+    base = settings.db_operation_timeout_ms / 1000
+    return min(base * 2 ** (attempt - 1), max(base, MAX_ATTEMPT_BUDGET_S))
 
 
 def stall_problem(waiting: int, idle_s: float, limit_s: float) -> str | None:
@@ -346,15 +358,25 @@ class PositionConsumer:
             return None  # no attempt of several seconds against a database that is down
         try:
             for attempt in retrying:
+                number = attempt.retry_state.attempt_number
                 # One budget for all the commands of an attempt (a write is several): against a
                 # database that is down, each would otherwise wait the whole time on its own.
-                with attempt, pymongo.timeout(self.settings.db_operation_timeout_ms / 1000):
+                with attempt, pymongo.timeout(attempt_budget_s(self.settings, number)):
+                    if number > 1:
+                        self._check_reachable()
                     result = work()
                     self._database_failing = False
                     return result
         except RetryError:
             return None  # stopping during an outage: what is in hand is redelivered
         return None  # pragma: no cover - an attempt either returns or raises
+
+    def _check_reachable(self) -> None:
+        """Before a retry: a database that does not answer a ping (1 s) is not given a whole
+        attempt's budget (a stop would wait for it)."""
+        reason = self.store.ping()
+        if reason is not None:
+            raise ConnectionFailure(reason)
 
     @contextmanager
     def _redelivered_on_failure(self) -> Iterator[None]:

@@ -27,9 +27,10 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
         ge=100,
         le=600_000,
         description="Time limit of every other database call (the retention purge, the "
-        "migration) and of each ingest attempt as a whole (a batch's reads or writes, retried "
-        "after it), sent as maxTimeMS too. A batch of 1,000 positions is written in under a "
-        "second; a stop waits for at most one attempt.",
+        "migration) and of an ingest attempt as a whole (a batch's reads or writes), sent as "
+        "maxTimeMS too; a retried attempt gets twice the time of the one before, up to 30 s, "
+        "once the database answers a ping. A batch of 1,000 positions is written in under a "
+        "second.",
     )
     #: Most positions written in one batched database write.
     batch_max: int = Field(1000, ge=1, le=10_000)

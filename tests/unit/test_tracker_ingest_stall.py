@@ -1,11 +1,12 @@
-"""When the tracker's readiness calls ingest stalled: messages wait and nothing was stored for
-longer than the limit; an idle tracker with nothing to do is fine."""
+"""Ingest under trouble: readiness calls it stalled when messages wait and nothing was stored for
+longer than the limit (an idle tracker is fine); a retried attempt gets a growing time budget."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.position_tracker.consumer import stall_problem
+from services.position_tracker.consumer import attempt_budget_s, stall_problem
+from services.position_tracker.settings import TrackerSettings
 
 
 @pytest.mark.parametrize(
@@ -19,3 +20,11 @@ def test_ingest_is_stalled_only_with_messages_waiting_and_nothing_stored_for_lon
     assert (problem is not None) is stalled
     if stalled:
         assert problem == "ingest stalled: 5 messages waiting, nothing stored for 31 s"
+
+
+def test_an_ingest_attempt_gets_more_time_on_each_retry_up_to_30_s():
+    settings = TrackerSettings(db_operation_timeout_ms=5000)
+    budgets = [attempt_budget_s(settings, n) for n in range(1, 7)]
+    assert budgets == [5.0, 10.0, 20.0, 30.0, 30.0, 30.0]
+    # a base above the cap is kept as it is
+    assert attempt_budget_s(TrackerSettings(db_operation_timeout_ms=45_000), 3) == 45.0
