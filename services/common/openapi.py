@@ -50,14 +50,18 @@ class Problem(BaseModel):
     )
 
 
-def problem_response(description: str, *, retry_after: bool = False) -> dict[str, Any]:
-    """An OpenAPI ``responses`` entry for a problem answer (FastAPI's route ``responses``)."""
+def _problem_entry(description: str, retry_after: bool) -> dict[str, Any]:
+    """An OpenAPI Response Object for a problem answer (a 503's says ``Retry-After``)."""
     return {
-        "model": Problem,
         "description": description,
         "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         **({"headers": RETRY_AFTER_HEADER} if retry_after else {}),
     }
+
+
+def problem_response(description: str, *, retry_after: bool = False) -> dict[str, Any]:
+    """A FastAPI route ``responses`` entry for a problem answer (its model documented too)."""
+    return {"model": Problem, **_problem_entry(description, retry_after)}
 
 
 def problem_responses(why: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
@@ -91,7 +95,4 @@ def _complete(schema: dict[str, Any]) -> None:
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             for status, why in _EVERY_ROUTE.items():
-                if str(status) not in responses:
-                    entry = problem_response(why, retry_after=status == 503)
-                    entry.pop("model")
-                    responses[str(status)] = entry
+                responses.setdefault(str(status), _problem_entry(why, status == 503))

@@ -41,6 +41,8 @@ class DeadLetterMover:
         self.archive = archive
         self.moved = 0
         self._stopping = threading.Event()
+        #: A reconnect is scheduled (one for all the messages a database outage leaves in hand).
+        self._retry_scheduled = threading.Lock()
         self.broker = BrokerConnection(
             settings, "position-tracker-dead-letters", on_connect=self._subscribe,
             on_message=self._on_message,
@@ -52,6 +54,13 @@ class DeadLetterMover:
     def stop(self) -> None:
         self._stopping.set()
         self.broker.stop()
+
+    def _reconnect(self) -> None:
+        """Drop the connection, so the broker delivers what is unacknowledged again."""
+        try:
+            self.broker.reconnect()
+        finally:
+            self._retry_scheduled.release()
 
     def _subscribe(self, conn: stomp.Connection12) -> None:
         conn.subscribe(
@@ -75,8 +84,9 @@ class DeadLetterMover:
             self.archive.add(letter)
         except PyMongoError as exc:
             # Not acknowledged: the broker keeps it. Reconnect after a pause to get it again.
-            log.warning("could not archive a dead letter, retrying: %s", exc)
-            threading.Timer(RETRY_AFTER_S, self.broker.reconnect).start()
+            if self._retry_scheduled.acquire(blocking=False):
+                log.warning("could not archive a dead letter, retrying: %s", exc)
+                threading.Timer(RETRY_AFTER_S, self._reconnect).start()
             return
         try:
             self.broker.connection.ack(headers.get("ack", letter.id))

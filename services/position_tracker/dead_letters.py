@@ -86,12 +86,9 @@ class DeadLetterArchive:
         self, reason: str | None = None, since: datetime | None = None, limit: int = 50
     ) -> list[DeadLetter]:
         """Dead letters, newest first; ``limit`` 0 for all."""
-        return [
-            DeadLetter.of(d)
-            for d in self.collection.find(_filter(reason, since))
-            .sort([("archived_at", -1), ("_id", -1)])
-            .limit(limit)
-        ]
+        found = self.collection.find(_filter(reason, since=since))
+        newest_first = found.sort([("archived_at", -1), ("_id", -1)]).limit(limit)
+        return [DeadLetter.of(d) for d in newest_first]
 
     def get(self, letter_id: str) -> DeadLetter | None:
         doc = self.collection.find_one({"_id": letter_id})
@@ -102,14 +99,15 @@ class DeadLetterArchive:
 
     def purge(self, reason: str | None = None, before: datetime | None = None) -> int:
         """Delete the dead letters of ``reason`` archived before ``before`` (None: any)."""
-        query: dict[str, Any] = {} if reason is None else {"reason": reason}
-        if before is not None:
-            query["archived_at"] = {"$lt": before}
-        return self.collection.delete_many(query).deleted_count
+        return self.collection.delete_many(_filter(reason, before=before)).deleted_count
 
 
-def _filter(reason: str | None, since: datetime | None) -> dict[str, Any]:
+def _filter(
+    reason: str | None, *, since: datetime | None = None, before: datetime | None = None
+) -> dict[str, Any]:
+    """The dead letters of ``reason`` (None: any) archived in [since, before)."""
     query: dict[str, Any] = {} if reason is None else {"reason": reason}
-    if since is not None:
-        query["archived_at"] = {"$gte": since}
+    archived = {op: moment for op, moment in (("$gte", since), ("$lt", before)) if moment}
+    if archived:
+        query["archived_at"] = archived
     return query

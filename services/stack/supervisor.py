@@ -200,22 +200,21 @@ class Supervisor:
         return {info["name"]: info for info in self.rpc.supervisor.getAllProcessInfo()}
 
     def start(self, name: str) -> None:
-        try:
-            self.rpc.supervisor.startProcess(name, False)
-        except xmlrpc.client.Fault as fault:
-            if "ALREADY_STARTED" not in fault.faultString:
-                raise StackError(
-                    f"{name}: supervisord cannot start it: {fault.faultString}"
-                ) from None
+        self._control(name, "start", "ALREADY_STARTED", wait=False)
 
     def stop(self, name: str) -> None:
         """Stop one program (and wait until it has exited); nothing when it is not running."""
+        self._control(name, "stop", "NOT_RUNNING", wait=True)
+
+    def _control(self, name: str, verb: str, already: str, *, wait: bool) -> None:
+        """supervisord's ``startProcess``/``stopProcess``; the fault ``already`` means done."""
+        call = getattr(self.rpc.supervisor, f"{verb}Process")
         try:
-            self.rpc.supervisor.stopProcess(name, True)
+            call(name, wait)
         except xmlrpc.client.Fault as fault:
-            if "NOT_RUNNING" not in fault.faultString:
+            if already not in fault.faultString:
                 raise StackError(
-                    f"{name}: supervisord cannot stop it: {fault.faultString}"
+                    f"{name}: supervisord cannot {verb} it: {fault.faultString}"
                 ) from None
 
     def shutdown(self, timeout: float = 120.0) -> None:

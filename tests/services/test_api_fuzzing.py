@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from services.api_gateway.telemetry import SERVICE as GATEWAY_SERVICE
 from tests.services._procs import stomp_client
-from tests.support.fleet import TrackerNames, running, running_tracker
+from tests.support.fleet import TrackerNames, running_gateway, running_tracker
 from tests.support.processes import ServiceProcess
 
 pytestmark = pytest.mark.stack
@@ -53,9 +52,7 @@ def tracker(isolation, run_id) -> Iterator[ServiceProcess]:
 
 @pytest.fixture(scope="module")
 def gateway(tracker, run_id) -> Iterator[ServiceProcess]:
-    with running(
-        "services.api_gateway", GATEWAY_SERVICE, {"TRACKER_URL": tracker.url}, run_id
-    ) as process:
+    with running_gateway(tracker.url, run_id) as process:
         yield process
 
 

@@ -11,10 +11,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from services.api_gateway.telemetry import SERVICE as GATEWAY_SERVICE
 from services.position_simulator.telemetry import SERVICE as SIMULATOR_SERVICE
 from tests.services._procs import scrape, stomp_client, value
-from tests.support.fleet import TrackerNames, running, running_tracker
+from tests.support.fleet import TrackerNames, running_gateway, running_tracker
 from tests.support.polling import eventually
 from tests.support.processes import ServiceProcess, service_process
 
@@ -40,9 +39,7 @@ def tracker(names, run_id) -> Iterator[ServiceProcess]:
 
 @pytest.fixture(scope="module")
 def gateway(tracker, run_id) -> Iterator[ServiceProcess]:
-    with running(
-        "services.api_gateway", GATEWAY_SERVICE, {"TRACKER_URL": tracker.url}, run_id
-    ) as p:
+    with running_gateway(tracker.url, run_id) as p:
         yield p
 
 

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -15,11 +16,10 @@ import httpx
 import pytest
 import stomp
 
-from services.api_gateway.telemetry import SERVICE as GATEWAY_SERVICE
 from services.stack import api
 from services.stack.ports import configured_port
 from tests.support.broker import StompClient
-from tests.support.fleet import TrackerNames, running, running_tracker
+from tests.support.fleet import TrackerNames, running_gateway, running_tracker
 from tests.support.polling import eventually
 from tests.support.processes import ServiceProcess
 
@@ -103,10 +103,19 @@ def seconds_until_flowing(tracker_url: str, reporter: Reporter, since: float) ->
     return eventually(flowing, timeout=120, interval=0.2)
 
 
+@contextmanager
+def flowing_tracker(
+    names: TrackerNames, run_id: str, reporter: Reporter, **env: str
+) -> Iterator[ServiceProcess]:
+    """A tracker for ``reporter``'s queue, once it stores what the reporter sends."""
+    with running_tracker(names, run_id, **env) as tracker:
+        seconds_until_flowing(tracker.url, reporter, time.monotonic())
+        yield tracker
+
+
 def test_after_a_tracker_restart_positions_flow_again_within_10_s(reporter, run_id):
     names, vehicle = reporter
-    with running_tracker(names, run_id) as first:
-        seconds_until_flowing(first.url, vehicle, time.monotonic())
+    with flowing_tracker(names, run_id, vehicle) as first:
         stop_took = timed_stop(first)
     restarted = time.monotonic()
     with running_tracker(names, run_id) as second:
@@ -117,8 +126,7 @@ def test_after_a_tracker_restart_positions_flow_again_within_10_s(reporter, run_
 
 def test_after_a_broker_restart_positions_flow_again_within_10_s(reporter, run_id):
     names, vehicle = reporter
-    with running_tracker(names, run_id) as tracker:
-        seconds_until_flowing(tracker.url, vehicle, time.monotonic())
+    with flowing_tracker(names, run_id, vehicle) as tracker:
         with api.outage("activemq"):
             time.sleep(2)
         back, back_at = time.monotonic(), datetime.now(UTC)
@@ -142,38 +150,36 @@ def test_after_a_broker_restart_positions_flow_again_within_10_s(reporter, run_i
 def test_readiness_names_a_database_outage_and_the_ingest_stall_it_causes(reporter, run_id):
     names, vehicle = reporter
     env = {"INGEST_STALL_SECONDS": "3", "QUEUE_STATS_INTERVAL_SECONDS": "0.5"}
-    with running_tracker(names, run_id, **env) as tracker:
-        gateway_env = {"TRACKER_URL": tracker.url}
-        with running("services.api_gateway", GATEWAY_SERVICE, gateway_env, run_id) as gateway:
-            seconds_until_flowing(tracker.url, vehicle, time.monotonic())
-            with api.outage("ferretdb"):
+    with (
+        flowing_tracker(names, run_id, vehicle, **env) as tracker,
+        running_gateway(tracker.url, run_id) as gateway,
+    ):
+        with api.outage("ferretdb"):
 
-                def both_named() -> dict:
-                    answer = httpx.get(f"{tracker.url}/readyz", timeout=5)
-                    assert answer.status_code == 503
-                    checks = answer.json()["checks"]
-                    assert checks.get("database", "").startswith("database unreachable")
-                    assert checks.get("ingest", "").startswith("ingest stalled: ")
-                    return checks
+            def both_named() -> dict:
+                answer = httpx.get(f"{tracker.url}/readyz", timeout=5)
+                assert answer.status_code == 503
+                checks = answer.json()["checks"]
+                assert checks.get("database", "").startswith("database unreachable")
+                assert checks.get("ingest", "").startswith("ingest stalled: ")
+                return checks
 
-                eventually(both_named, timeout=30)
-                eventually(lambda: _database_up(tracker.url, 0.0), timeout=15)
-                through_gateway = httpx.get(f"{gateway.url}/readyz", timeout=5).json()
-                assert "database: database unreachable" in through_gateway["detail"]
-            back = time.monotonic()
-            took = seconds_until_flowing(tracker.url, vehicle, back)
-            eventually(lambda: httpx.get(f"{tracker.url}/readyz").raise_for_status(), timeout=10)
-            eventually(lambda: _database_up(tracker.url, 1.0), timeout=15)
+            eventually(both_named, timeout=30)
+            eventually(lambda: _database_up(tracker.url, 0.0), timeout=15)
+            through_gateway = httpx.get(f"{gateway.url}/readyz", timeout=5).json()
+            assert "database: database unreachable" in through_gateway["detail"]
+        back = time.monotonic()
+        took = seconds_until_flowing(tracker.url, vehicle, back)
+        eventually(lambda: httpx.get(f"{tracker.url}/readyz").raise_for_status(), timeout=10)
+        eventually(lambda: _database_up(tracker.url, 1.0), timeout=15)
     assert took < FLOWING_AGAIN_S, f"positions flowed again {took:.1f} s after the database"
 
 
 def test_a_sigterm_stops_the_tracker_quickly_even_while_the_database_is_down(reporter, run_id):
     names, vehicle = reporter
-    with running_tracker(names, run_id) as tracker:
-        seconds_until_flowing(tracker.url, vehicle, time.monotonic())
-        with api.outage("ferretdb"):
-            time.sleep(3)  # batches in hand, retrying against a database that is gone
-            stop_took = timed_stop(tracker)
+    with flowing_tracker(names, run_id, vehicle) as tracker, api.outage("ferretdb"):
+        time.sleep(3)  # batches in hand, retrying against a database that is gone
+        stop_took = timed_stop(tracker)
     assert stop_took < GRACEFUL_STOP_S, f"a SIGTERM took {stop_took:.1f} s to stop the tracker"
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from pymongo import MongoClient
 
 from observability.config import import_catalog
+from services.api_gateway.telemetry import SERVICE as GATEWAY_SERVICE
 from tests.support.logcheck import schema_violations
 from tests.support.processes import ServiceProcess, service_process
 
@@ -59,6 +60,15 @@ def running(
             f"{service} logged records outside its schema ({process.log_path}):\n"
             + "\n".join(violations)
         )
+
+
+def running_gateway(
+    tracker_url: str, run_id: str, **env: str
+) -> AbstractContextManager[ServiceProcess]:
+    """An API gateway in front of the tracker at ``tracker_url``."""
+    return running(
+        "services.api_gateway", GATEWAY_SERVICE, {"TRACKER_URL": tracker_url, **env}, run_id
+    )
 
 
 @contextmanager
