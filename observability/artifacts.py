@@ -49,15 +49,15 @@ class ArtifactKind:
 
 
 def _rules(platform: Platform, config: Config) -> Files:
-    return {f.path: render_rule_file(f) for f in rule_files(platform.services, config)}
+    return {f.path: render_rule_file(f) for f in rule_files(platform, config)}
 
 
 def _rule_queries(platform: Platform, config: Config) -> list[Query]:
-    return [q for f in rule_files(platform.services, config) for q in rule_queries(f)]
+    return [q for f in rule_files(platform, config) for q in rule_queries(f)]
 
 
 def _rule_tests(platform: Platform, config: Config) -> Files:
-    by_service = {f.service: f for f in rule_files(platform.services, config)}
+    by_service = {f.service: f for f in rule_files(platform, config)}
     return {
         generated_test_path(m): slo_test_file(by_service[m.service.name], m)
         for m in slo_models(platform)
@@ -66,9 +66,9 @@ def _rule_tests(platform: Platform, config: Config) -> Files:
 
 def _runbooks(platform: Platform, config: Config) -> Files:
     files = {}
-    for service in platform.services:
-        for alert in service.alerts:
-            files[runbook_path(alert.name)] = symptom_runbook(alert, service, config)
+    for owner in platform.alert_owners:
+        for alert in owner.alerts:
+            files[runbook_path(alert.name)] = symptom_runbook(alert, owner, config)
     for model in slo_models(platform):
         files[runbook_path(model.slo.alert_name)] = slo_runbook(model, config)
         files[runbook_path(absent_alert_name(model))] = absent_runbook(model, config)
@@ -76,7 +76,10 @@ def _runbooks(platform: Platform, config: Config) -> Files:
 
 
 def _kubernetes(platform: Platform, config: Config) -> Files:
-    rules = rule_files(platform.services, config)
+    in_cluster = {s.name for s in platform.services} | {
+        c.name for c in platform.components if c.kubernetes
+    }
+    rules = [f for f in rule_files(platform, config) if f.service in in_cluster]
     files = {prometheus_rule_path(f): render_prometheus_rule(f) for f in rules}
     monitored = [s for s in platform.services if s.scraped]
     files |= {service_monitor_path(s): render_service_monitor(s) for s in monitored}
@@ -84,8 +87,8 @@ def _kubernetes(platform: Platform, config: Config) -> Files:
         DATASOURCES_CONFIGMAP: k8s_datasources(config)
     }
     owners = {f.service for f in rules} | {s.name for s in monitored}
-    services = [s for s in platform.services if s.name in owners]
-    files[KUSTOMIZATION] = render_kustomization(services, sorted(files))
+    sources = [o for o in platform.alert_owners if o.name in owners]
+    files[KUSTOMIZATION] = render_kustomization(sources, sorted(files))
     return files
 
 

@@ -6,10 +6,14 @@ import importlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+from observability.catalog.component import ComponentCatalog
 from observability.catalog.external import EXTERNAL_METRICS
 from observability.catalog.service import Platform, ServiceCatalog
 from observability.catalog.validate import ensure_valid
+
+_Catalog = TypeVar("_Catalog", ServiceCatalog, ComponentCatalog)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +26,8 @@ class ConfigError(ValueError):
 class Config:
     root: Path
     catalogs: tuple[str, ...]
+    #: The third-party components watched (``module:attribute`` of ComponentCatalogs).
+    components: tuple[str, ...] = ()
     #: Where links in alerts and dashboards point (Grafana, Kibana, runbooks).
     grafana_url: str = "http://localhost:3000"
     kibana_url: str = "http://localhost:5601"
@@ -52,23 +58,30 @@ def load_config(pyproject: Path | None = None) -> Config:
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown keys in [tool.dashboard-gen]: {sorted(unknown)}")
-    return Config(root=path.parent, **{**data, "catalogs": tuple(data.get("catalogs", ()))})
+    lists = {key: tuple(data.get(key, ())) for key in ("catalogs", "components")}
+    return Config(root=path.parent, **{**data, **lists})
 
 
-def import_catalog(reference: str) -> ServiceCatalog:
-    """The catalog named ``module:attribute``."""
+def _import(reference: str, kind: type[_Catalog]) -> _Catalog:
+    """The ``kind`` object named ``module:attribute`` (the attribute defaults to CATALOG)."""
     module_name, _, attribute = reference.partition(":")
     try:
         catalog = getattr(importlib.import_module(module_name), attribute or "CATALOG")
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"cannot load catalog {reference!r}: {exc}") from exc
-    if not isinstance(catalog, ServiceCatalog):
-        raise ConfigError(f"{reference} is a {type(catalog).__name__}, not a ServiceCatalog")
+    if not isinstance(catalog, kind):
+        raise ConfigError(f"{reference} is a {type(catalog).__name__}, not a {kind.__name__}")
     return catalog
+
+
+def import_catalog(reference: str) -> ServiceCatalog:
+    """The service catalog named ``module:attribute``."""
+    return _import(reference, ServiceCatalog)
 
 
 def load_platform(config: Config | None = None) -> Platform:
     """Every configured catalog, validated (a CatalogError names each broken definition)."""
     config = config or load_config()
     services = tuple(import_catalog(ref) for ref in config.catalogs)
-    return ensure_valid(Platform(services, EXTERNAL_METRICS))
+    components = tuple(_import(ref, ComponentCatalog) for ref in config.components)
+    return ensure_valid(Platform(services, EXTERNAL_METRICS, components))

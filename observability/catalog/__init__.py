@@ -4,6 +4,7 @@ Free of any output format; renderers turn it into artifacts and checks prove the
 """
 
 from observability.catalog.alerts import Alert, Severity
+from observability.catalog.component import ComponentCatalog
 from observability.catalog.logs import FieldType, LogField, LogSchema
 from observability.catalog.metrics import Label, Metric, MetricKind, Unit
 from observability.catalog.service import ExternalMetric, Platform, ServiceCatalog
@@ -23,6 +24,7 @@ from observability.catalog.source import SourceRef
 __all__ = [
     "SLO",
     "Alert",
+    "ComponentCatalog",
     "ExternalMetric",
     "FieldType",
     "FreshnessSLI",

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from observability.catalog.alerts import Alert
+from observability.catalog.component import ComponentCatalog, ExternalMetric
 from observability.catalog.logs import LogSchema
 from observability.catalog.metrics import Metric
 from observability.catalog.slo import SLO
@@ -44,20 +45,24 @@ class ServiceCatalog:
 
 
 @dataclass(frozen=True)
-class ExternalMetric:
-    """A metric we query but do not emit (Prometheus's own ``up``, an exporter's series)."""
-
-    name: str
-    labels: tuple[str, ...]
-    emitted_by: str
-
-
-@dataclass(frozen=True)
 class Platform:
-    """All service catalogs, plus the external metrics rules may reference."""
+    """All service catalogs, the components they rely on, and the external metrics rules may
+    reference."""
 
     services: tuple[ServiceCatalog, ...]
     external: tuple[ExternalMetric, ...] = ()
+    components: tuple[ComponentCatalog, ...] = ()
+
+    @property
+    def alert_owners(self) -> tuple[AlertOwner, ...]:
+        """Everything that owns alerts (and so a rule file): services, then components."""
+        return (*self.services, *self.components)
+
+    def external_metrics(self) -> Iterator[ExternalMetric]:
+        """The allow-list and every series a component serves."""
+        yield from self.external
+        for component in self.components:
+            yield from component.metrics
 
     def service(self, name: str) -> ServiceCatalog:
         for service in self.services:
@@ -69,3 +74,7 @@ class Platform:
         for service in self.services:
             for metric in service.metrics:
                 yield service, metric
+
+
+#: What can own alerts and a rule file.
+AlertOwner = ServiceCatalog | ComponentCatalog

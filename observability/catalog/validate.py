@@ -190,7 +190,13 @@ def platform_problems(platform: Platform) -> list[Problem]:
                         f"metric {metric.name} is declared differently by {owner} and {service.name}",
                     )
                 )
-    alert_names = [a.name for s in platform.services for a in s.alerts]
+    for component in platform.components:
+        for alert in component.alerts:
+            problems.extend(alert_problems(alert))
+    names = [o.name for o in platform.alert_owners]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(_problem(platform.alert_owners[0].source, f"{name} is declared twice"))
+    alert_names = [a.name for o in platform.alert_owners for a in o.alerts]
     alert_names += [slo.alert_name for s in platform.services for slo in s.slos]
     for name in sorted({n for n in alert_names if alert_names.count(n) > 1}):
         problems.append(_problem(platform.services[0].source, f"alert name {name} is used twice"))

@@ -74,7 +74,7 @@ def build_context(platform: Platform, config: Config) -> Context:
         platform=platform,
         config=config,
         files=files,
-        rule_files=rule_files(platform.services, config),
+        rule_files=rule_files(platform, config),
         queries=tuple(queries),
         index=build_index(platform, queries),
         tests=tuple(generated + hand_written_tests(config.root)),

@@ -120,7 +120,8 @@ def panel_problems(dashboard: Dashboard, panel: dict, catalog: Catalog) -> Itera
                 yield f"target {raw.get('refId', '?')}: {message}"
     yield from unit_problems(panel, targets, catalog)
     yield from datasource_problems(dashboard, panel)
-    yield from link_problems(panel, targets)
+    if not dashboard.of_component:
+        yield from link_problems(panel, targets)
 
 
 def lint_dashboard(dashboard: Dashboard, catalog: Catalog) -> Iterator[tuple[dict, str]]:

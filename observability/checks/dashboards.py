@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from observability.catalog.source import SourceRef
 from observability.checks.base import Context
+from observability.render.grafana.component import COMPONENT_TAG
 from observability.render.grafana.files import DASHBOARD_DIR
 from observability.render.grafana.variables import SERVICE, substitute, values_for
 from observability.render.provenance import Origin, markers_in, platform_origins
@@ -28,6 +29,11 @@ class Dashboard:
             if variable.get("name") == name:
                 return variable
         return None
+
+    @property
+    def of_component(self) -> bool:
+        """A third-party component's dashboard: no logs or traces of its own to link to."""
+        return COMPONENT_TAG in self.data.get("tags", [])
 
     def services(self) -> tuple[str, ...]:
         variable = self.variable(SERVICE) or {}

@@ -66,7 +66,7 @@ def _add_catalog(index: MetricIndex, platform: Platform) -> None:
 
 
 def _add_external(index: MetricIndex, platform: Platform) -> None:
-    for metric in platform.external:
+    for metric in platform.external_metrics():
         entry = index.series.setdefault(metric.name, Series(metric.name, "external"))
         entry.labels |= set(metric.labels)
         entry.defined_by.add(metric.emitted_by)

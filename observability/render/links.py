@@ -16,8 +16,10 @@ def dashboard_uid(key: str) -> str:
 
 
 def dashboard_keys(platform: Platform) -> tuple[str, ...]:
-    """Every dashboard the platform has: the overview and one per service."""
-    return (OVERVIEW, *(s.name for s in platform.services))
+    """Every dashboard the platform has: the overview, one per service, one per component
+    with panels."""
+    components = (c.name for c in platform.components if c.panels)
+    return (OVERVIEW, *(s.name for s in platform.services), *components)
 
 
 def dashboard_url(config: Config, key: str) -> str:

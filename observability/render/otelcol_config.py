@@ -46,6 +46,7 @@ Environment (set by `fleet-stack up`; the defaults fit the local stack):
   FLEET_OTLP_GRPC_ENDPOINT        127.0.0.1:4317
   FLEET_OTELCOL_HEALTH_ENDPOINT   127.0.0.1:13133
   FLEET_OTELCOL_METRICS_PORT      8888 (the collector's own metrics, on 127.0.0.1)
+  FLEET_OTELCOL_EXPORTER_PORT     8889 (Elasticsearch's health for Prometheus, on 127.0.0.1)
   FLEET_ELASTICSEARCH_URL         http://127.0.0.1:9200
   FLEET_OTELCOL_STORAGE_DIR       where file offsets and the sending queue are kept (its data folder)
 The index templates (dashboards/shipping/elasticsearch/) are applied before the collector
@@ -181,13 +182,26 @@ def collector_config(platform: Platform) -> dict[str, Any]:
     }
     for route in log_routes:
         receivers[receiver_name(route)] = _receiver(route)
+    # Elasticsearch's health for Prometheus (observability.components.ELASTICSEARCH): its
+    # failed scrapes are what says it is down, so they come often.
+    receivers["elasticsearch"] = {
+        "endpoint": "${env:FLEET_ELASTICSEARCH_URL:-http://127.0.0.1:9200}",
+        "collection_interval": "10s",
+        "nodes": ["_local"],
+        "indices": [f"{LOG_INDEX_PREFIX}*", f"{TRACE_INDEX_PREFIX}*"],
+    }
     processors = {
         "memory_limiter": {"check_interval": "1s", "limit_mib": 256},
         "resource": {
             "attributes": [{"key": "deployment.environment", "value": "local", "action": "upsert"}]
         },
     }
-    exporters = {
+    exporters: dict[str, Any] = {
+        "prometheus": {
+            "endpoint": "127.0.0.1:${env:FLEET_OTELCOL_EXPORTER_PORT:-8889}",
+            # a health series Elasticsearch stopped answering for disappears within a minute
+            "metric_expiration": "1m",
+        },
         "elasticsearch": {
             "endpoint": "${env:FLEET_ELASTICSEARCH_URL:-http://127.0.0.1:9200}",
             "logs_index": LOG_INDEX_PREFIX,
@@ -260,6 +274,11 @@ def collector_config(platform: Platform) -> dict[str, Any]:
                     "receivers": ["otlp"],
                     "processors": ["memory_limiter", "resource"],
                     "exporters": ["elasticsearch"],
+                },
+                "metrics/elasticsearch": {
+                    "receivers": ["elasticsearch"],
+                    "processors": ["memory_limiter"],
+                    "exporters": ["prometheus"],
                 },
             },
         },

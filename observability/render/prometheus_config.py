@@ -18,9 +18,6 @@ HOST = "127.0.0.1"
 LOCAL_ENV = "local"
 #: Prometheus and Alertmanager scrape themselves too (their ``up`` is on the allow-list).
 SELF_TARGETS = {"prometheus": 9090, "alertmanager": 9093}
-#: The log and trace pipeline: the collector's own metrics (its sending queue, what it sent and
-#: failed to send, its retries to Elasticsearch), as the stack serves them.
-PIPELINE_TARGETS = {"otelcol": 8888}
 
 
 def _job(name: str, port: int) -> dict[str, object]:
@@ -34,9 +31,9 @@ def _job(name: str, port: int) -> dict[str, object]:
 
 
 def prometheus_config(platform: Platform) -> dict[str, object]:
-    scraped = sorted((s.name, s.metrics_port) for s in platform.services if s.scraped)
+    scraped = sorted((s.name, s.metrics_port) for s in platform.alert_owners if s.metrics_port)
     jobs = [_job(name, port) for name, port in scraped if port is not None]
-    jobs += [_job(name, port) for name, port in (SELF_TARGETS | PIPELINE_TARGETS).items()]
+    jobs += [_job(name, port) for name, port in SELF_TARGETS.items()]
     return {
         "global": {"scrape_interval": "15s", "scrape_timeout": "10s", "evaluation_interval": "15s"},
         "rule_files": ["rules/*.yml"],
@@ -50,5 +47,5 @@ def prometheus_config(platform: Platform) -> dict[str, object]:
 
 
 def render_prometheus_config(platform: Platform) -> str:
-    modules = {s.source.module for s in platform.services if s.scraped}
+    modules = {s.source.module for s in platform.alert_owners if s.metrics_port}
     return dump(prometheus_config(platform), header=header(modules))

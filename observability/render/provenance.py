@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from observability.catalog.alerts import Alert
-from observability.catalog.service import Platform, ServiceCatalog
+from observability.catalog.service import AlertOwner, Platform, ServiceCatalog
 from observability.catalog.slo import SLO
 from observability.catalog.source import UNKNOWN_SOURCE, SourceRef
 
@@ -40,6 +40,11 @@ def of_service(service: ServiceCatalog) -> Origin:
     return Origin(service.source.module, "ServiceCatalog", service.name, service.source)
 
 
+def of_owner(owner: AlertOwner) -> Origin:
+    """A service's or a component's catalog."""
+    return Origin(owner.source.module, type(owner).__name__, owner.name, owner.source)
+
+
 def of_slo(slo: SLO) -> Origin:
     return Origin(slo.source.module, "SLO", slo.name, slo.source)
 
@@ -61,6 +66,9 @@ def platform_origins(platform: Platform) -> dict[tuple[str, str, str], Origin]:
         found.append(of_service(service))
         found += [of_slo(slo) for slo in service.slos]
         found += [of_alert(alert) for alert in service.alerts]
+    for component in platform.components:
+        found.append(of_owner(component))
+        found += [of_alert(alert) for alert in component.alerts]
     return {(o.module, o.kind, o.name): o for o in found}
 
 

@@ -7,7 +7,8 @@ of an SLO share one runbook, its absent-data alert has its own.
 from __future__ import annotations
 
 from observability.catalog.alerts import Alert
-from observability.catalog.service import ServiceCatalog
+from observability.catalog.component import ComponentCatalog
+from observability.catalog.service import AlertOwner
 from observability.config import Config
 from observability.render.links import dashboard_uid, dashboard_url
 from observability.render.provenance import Origin, header, of_alert, of_slo
@@ -29,10 +30,11 @@ def _dashboard(config: Config, key: str) -> str:
     return f"[{dashboard_uid(key)}]({dashboard_url(config, key)})"
 
 
-def symptom_runbook(alert: Alert, service: ServiceCatalog, config: Config) -> str:
+def symptom_runbook(alert: Alert, owner: AlertOwner, config: Config) -> str:
+    kind = "Component" if isinstance(owner, ComponentCatalog) else "Service"
     facts = [
         f"- **Severity:** {alert.severity}",
-        f"- **Service:** {service.name}",
+        f"- **{kind}:** {owner.name}",
         f"- **Dashboard:** {_dashboard(config, alert.dashboard)}",
     ]
     return _page(

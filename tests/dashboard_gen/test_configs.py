@@ -82,7 +82,6 @@ def test_prometheus_config_scrapes_each_service_with_env_and_loads_the_rules():
         "shop",
         "prometheus",
         "alertmanager",
-        "otelcol",
     ]
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from observability.catalog.correlation import LOG_INDEX_PREFIX
 from observability.render.grafana.variables import substitute, values_for
+from observability.render.links import dashboard_uid
 from tests.support.stack import ensure_stack
 
 pytestmark = pytest.mark.stack
@@ -25,6 +26,9 @@ GATEWAY = "http://127.0.0.1:8000"
 #: (dashboard uid, panel title) → why it may be empty on a healthy stack.
 MAY_BE_EMPTY = {
     ("fleet-overview", "Firing alerts"): "no alert fires on a healthy stack",
+    ("fleet-otelcol", "Firing alerts"): "no alert fires on a healthy stack",
+    ("fleet-elasticsearch", "Firing alerts"): "no alert fires on a healthy stack",
+    ("fleet-otelcol", "Log lines dropped /s"): "the counter is born with the first dropped line",
 }
 DEADLINE = 240
 
@@ -90,8 +94,10 @@ def _logs_have_data(url: str, query: str) -> bool:
     return response.json()["count"] > 0
 
 
-def test_every_panel_query_returns_data(traffic, repo_files):
-    queries = _queries(repo_files)
+def test_every_panel_query_returns_data(traffic, repo_files, repo_platform):
+    # a component that runs only in the clusters (Fluent Bit) has no series here
+    elsewhere = {dashboard_uid(c.name) for c in repo_platform.components if not c.metrics_port}
+    queries = [q for q in _queries(repo_files) if q[0] not in elsewhere]
     assert len(queries) > 50
     deadline = time.monotonic() + DEADLINE
     pending = list(queries)

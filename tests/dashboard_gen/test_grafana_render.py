@@ -403,7 +403,13 @@ def test_kubernetes_gets_dashboard_and_datasource_configmaps_in_the_kustomizatio
         "k8s/monitoring/grafana-datasources.yaml",
         *(
             f"k8s/monitoring/grafana-dashboard-{k}.yaml"
-            for k in ("overview", "position-tracker", "api-gateway", "position-simulator")
+            for k in (
+                "overview",
+                "position-tracker",
+                "api-gateway",
+                "position-simulator",
+                "fluent-bit",  # the one component that runs in the clusters
+            )
         ),
     }
     for path, body in maps.items():

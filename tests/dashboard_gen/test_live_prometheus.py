@@ -32,9 +32,7 @@ def test_prometheus_evaluates_every_generated_group_without_error(
 ):
     _reload(stack.PROMETHEUS_URL)
     expected = {
-        g.name: len(g.rules)
-        for f in rule_files(repo_platform.services, repo_config)
-        for g in f.groups
+        g.name: len(g.rules) for f in rule_files(repo_platform, repo_config) for g in f.groups
     }
     deadline = time.monotonic() + 90
     while True:

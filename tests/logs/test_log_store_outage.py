@@ -1,6 +1,8 @@
 """Logs survive a log-store outage (issue 19, item 5): lines written while Elasticsearch is down
 for a minute all arrive once it is back. The real collector tails a service's log file; the
-real Elasticsearch is stopped under it (not a stub that refuses)."""
+real Elasticsearch is stopped under it (not a stub that refuses). Meanwhile the collector's own
+metrics show what the pipeline alerts read (observability.components): its health scrapes of
+Elasticsearch yield nothing and log lines wait in its queue."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import secrets
 import time
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from observability.catalog.correlation import LOG_INDEX_PREFIX
 from observability.runtime.logs import EcsJsonFormatter
@@ -17,6 +20,22 @@ from tests.support.polling import eventually
 
 OUTAGE_SECONDS = 60
 LINES_PER_SECOND = 20
+COLLECTOR_METRICS = "http://127.0.0.1:8888/metrics"
+HEALTH_POINTS = ("otelcol_scraper_scraped_metric_points", {"receiver": "elasticsearch"})
+LOGS_WAITING = ("otelcol_exporter_queue_size", {"data_type": "logs"})
+
+
+def _collector(sample: tuple[str, dict[str, str]]) -> float:
+    """One sample of the real collector's own metrics (summed over the labels not given)."""
+    name, labels = sample
+    text = httpx.get(COLLECTOR_METRICS, timeout=10).text
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        # the parser names a counter's sample ``_total``; Prometheus keeps the served name
+        if s.name in (name, f"{name}_total") and labels.items() <= s.labels.items()
+    )
 
 
 def _count(url: str, marker: str) -> int:
@@ -37,6 +56,8 @@ def test_every_line_written_while_elasticsearch_is_down_arrives_once_it_is_back(
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
     written = 0
+    health: list[float] = []
+    waiting: list[float] = []
     try:
         with fleet.outage("elasticsearch"):
             ends = time.monotonic() + OUTAGE_SECONDS
@@ -44,11 +65,22 @@ def test_every_line_written_while_elasticsearch_is_down_arrives_once_it_is_back(
                 logger.info("%s line %d written while the log store is down", marker, written)
                 written += 1
                 time.sleep(1 / LINES_PER_SECOND)
+                if written % (15 * LINES_PER_SECOND) == 0:  # every ~15 s
+                    health.append(_collector(HEALTH_POINTS))
+                    waiting.append(_collector(LOGS_WAITING))
 
         def all_arrived() -> None:
             assert _count(fleet.ELASTICSEARCH_URL, marker) == written
 
         eventually(all_arrived, timeout=180, interval=2.0)
+        # down: ElasticsearchDown's signal (nothing scraped), LogsNotShipping's (lines wait)
+        assert len(set(health[1:])) == 1, health
+        assert min(waiting[1:]) > 0, waiting
+
+        def health_scraped_again() -> None:
+            assert _collector(HEALTH_POINTS) > health[-1]
+
+        eventually(health_scraped_again, timeout=60, interval=2.0)
     finally:
         logger.removeHandler(handler)
         handler.close()

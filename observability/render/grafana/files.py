@@ -8,6 +8,7 @@ import re
 from observability.catalog.correlation import SERVICE_FIELD, TRACE_ID_FIELD
 from observability.catalog.service import Platform
 from observability.config import Config
+from observability.render.grafana.component import component_dashboard
 from observability.render.grafana.dashboard import dashboard_text
 from observability.render.grafana.model import LOGS, DashboardSpec
 from observability.render.grafana.overview import overview_dashboard
@@ -28,10 +29,11 @@ LOGS_PANEL_FIELDS = ("@timestamp", "message", "log.level", TRACE_ID_FIELD)
 
 
 def dashboard_specs(platform: Platform) -> list[DashboardSpec]:
-    """The overview, then one dashboard per scraped service."""
+    """The overview, one dashboard per scraped service, one per component with panels."""
     overview = overview_dashboard(platform)
     specs = [overview] if overview is not None else []
-    return specs + [service_dashboard(s) for s in platform.services if s.scraped]
+    specs += [service_dashboard(s) for s in platform.services if s.scraped]
+    return specs + [component_dashboard(c) for c in platform.components if c.panels]
 
 
 def dashboard_path(spec: DashboardSpec) -> str:
@@ -61,9 +63,12 @@ def dashboard_files(platform: Platform, config: Config) -> dict[str, str]:
 
 
 def dashboard_configmaps(platform: Platform, config: Config) -> dict[str, str]:
+    """The dashboards of the clusters: all but those of components that only run locally."""
+    local_only = {c.name for c in platform.components if not c.kubernetes}
     return {
         configmap_path(s): dashboard_configmap(s, dashboard_text(s, config))
         for s in dashboard_specs(platform)
+        if s.key not in local_only
     }
 
 

@@ -90,6 +90,7 @@ class OtelCollector(Component):
             "otlp-grpc": configured_port(self.name, 4317, "grpc"),
             "health": configured_port(self.name, 13133, "health"),
             "metrics": configured_port(self.name, 8888, "metrics"),
+            "exporter": configured_port(self.name, 8889, "exporter"),
         }
 
     def install(self, ctx: Context) -> None:
@@ -116,6 +117,7 @@ class OtelCollector(Component):
                 "FLEET_OTLP_GRPC_ENDPOINT": f"{HOST}:{ports['otlp-grpc']}",
                 "FLEET_OTELCOL_HEALTH_ENDPOINT": f"{HOST}:{ports['health']}",
                 "FLEET_OTELCOL_METRICS_PORT": str(ports["metrics"]),
+                "FLEET_OTELCOL_EXPORTER_PORT": str(ports["exporter"]),
                 "FLEET_ELASTICSEARCH_URL": elasticsearch,
             },
             directory=ctx.paths.data_dir(self.name),
