@@ -29,6 +29,10 @@ class Unit(StrEnum):
         return {"seconds": "s", "bytes": "bytes", "ratio": "percentunit", "": "short"}[self.value]
 
 
+#: The name suffix of a gauge holding a Unix time (``time.time()``, never a monotonic clock).
+TIMESTAMP_SUFFIX = "_timestamp_seconds"
+
+
 @dataclass(frozen=True)
 class Label:
     """A label of a metric. ``values`` lists every allowed value when the label is bounded."""
@@ -59,7 +63,15 @@ class Metric:
     emitted_by: str = "service code"
     #: Shown on the fleet overview dashboard, summed by these labels (None: not shown there).
     overview: tuple[str, ...] | None = None
+    #: For a counter: the one event it counts, one per event. What its values must do: a test
+    #: that causes N of these events sees it move by exactly N (tests/support/metric_values.py).
+    counts: str = ""
     source: SourceRef = field(default_factory=caller_source, compare=False, repr=False)
+
+    @property
+    def is_timestamp(self) -> bool:
+        """A gauge holding a moment (Unix time): its values must be near the wall clock."""
+        return self.name.endswith(TIMESTAMP_SUFFIX)
 
     @property
     def label_names(self) -> tuple[str, ...]:

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from observability.catalog.alerts import Alert
 from observability.catalog.logs import LogSchema
-from observability.catalog.metrics import Metric, MetricKind, Unit
+from observability.catalog.metrics import TIMESTAMP_SUFFIX, Metric, MetricKind, Unit
+from observability.catalog.numbers import alert_number_problems, slo_number_problems
 from observability.catalog.service import Platform, ServiceCatalog
 from observability.catalog.slo import SLO, FreshnessSLI, LatencySLI, RatioSLI, Selector
 from observability.diagnostics import CatalogError, Level, Problem
@@ -71,6 +72,10 @@ def metric_problems(metric: Metric) -> Iterator[Problem]:
         yield say(f"only histograms have buckets, this is a {metric.kind}")
     if metric.exemplars and metric.kind is MetricKind.GAUGE:
         yield say("gauges cannot carry exemplars")
+    if metric.is_timestamp and metric.kind is not MetricKind.GAUGE:
+        yield say(f"a moment (…{TIMESTAMP_SUFFIX}) is a gauge, this is a {metric.kind}")
+    if metric.counts and metric.kind is not MetricKind.COUNTER:
+        yield say(f"only counters count events ({metric.counts!r}), this is a {metric.kind}")
     seen: set[str] = set()
     for label in metric.labels:
         if not _LABEL_NAME.match(label.name):
@@ -109,6 +114,8 @@ def slo_problems(slo: SLO) -> Iterator[Problem]:
         )
     if not slo.runbook.strip():
         yield _problem(slo.source, f"SLO {slo.name}: the runbook is empty")
+    for message in slo_number_problems(slo):
+        yield _problem(slo.source, message)
     sli = slo.sli
     if isinstance(sli, RatioSLI):
         for sel in (*sli.good, *sli.total, *sli.excluded):
@@ -142,6 +149,8 @@ def alert_problems(alert: Alert) -> Iterator[Problem]:
     for attr in ("summary", "description", "runbook"):
         if not getattr(alert, attr).strip():
             yield _problem(alert.source, f"alert {alert.name}: {attr} is empty")
+    for message in alert_number_problems(alert):
+        yield _problem(alert.source, message)
 
 
 def log_schema_problems(schema: LogSchema, service: ServiceCatalog) -> Iterator[Problem]:

@@ -52,6 +52,7 @@ POSITIONS_RECEIVED = Metric(
     help="Position messages consumed from the queue, valid or not, redeliveries included.",
     labels=(Label("format", "Shape of the message body.", FORMATS),),
     exemplars=True,
+    counts="position message consumed",
 )
 POSITIONS_STORED = Metric(
     name="fleet_tracker_positions_stored_total",
@@ -62,6 +63,7 @@ POSITIONS_STORED = Metric(
     ),
     exemplars=True,
     overview=(),
+    counts="valid position stored",
 )
 POSITIONS_DEAD_LETTERED = Metric(
     name="fleet_tracker_positions_dead_lettered_total",
@@ -70,11 +72,13 @@ POSITIONS_DEAD_LETTERED = Metric(
     labels=(Label("reason", "Why the message was refused.", tuple(r.value for r in RejectReason)),),
     exemplars=True,
     overview=("reason",),
+    counts="position message refused",
 )
 STORE_ERRORS = Metric(
     name="fleet_tracker_store_errors_total",
     kind=MetricKind.COUNTER,
     help="Batch writes to the database that failed (their messages are redelivered).",
+    counts="failed batch write",
 )
 STORE_DURATION = Metric(
     name="fleet_tracker_store_duration_seconds",

@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
+import httpx
 from pymongo import MongoClient
 
 from observability.config import import_catalog
 from services.api_gateway.telemetry import SERVICE as GATEWAY_SERVICE
 from tests.support.logcheck import schema_violations
+from tests.support.metric_values import Scrape, scrape, timestamps_near_now
 from tests.support.processes import ServiceProcess, service_process
 
 MONGODB_URL = "mongodb://127.0.0.1:27017/"
@@ -47,19 +49,34 @@ class TrackerNames:
 def running(
     module: str, service: str, env: dict[str, str], run_id: str
 ) -> Iterator[ServiceProcess]:
-    """A service process; at the end, every line it logged must fit its catalog's log schema."""
+    """A service process; at the end, every line it logged must fit its catalog's log schema
+    and its moments (``*_timestamp_seconds``) must be near the wall clock."""
     process = service_process(module, service, env, run_id).start()
+    catalog = import_catalog(f"{module}.telemetry:CATALOG")
+    last: Scrape | None = None
     try:
         yield process
+        last = _last_scrape(process)
     finally:
         process.stop()
-    catalog = import_catalog(f"{module}.telemetry:CATALOG")
+    # a plain assert here (a support module) would say nothing
     violations = schema_violations(catalog, process.log_lines())
-    if violations:  # a plain assert here (a support module) would say nothing
+    if violations:
         raise AssertionError(
             f"{service} logged records outside its schema ({process.log_path}):\n"
             + "\n".join(violations)
         )
+    skewed = timestamps_near_now(catalog, last) if last is not None else []
+    if skewed:
+        raise AssertionError(f"{service} reports moments off the clock:\n" + "\n".join(skewed))
+
+
+def _last_scrape(process: ServiceProcess) -> Scrape | None:
+    """Its metrics at the end, unless the test stopped it already."""
+    try:
+        return scrape(process.url)
+    except httpx.HTTPError:
+        return None
 
 
 def running_gateway(
