@@ -40,7 +40,9 @@ def test_unreachable_prometheus_exits_2_with_a_clear_message(tmp_path):
 def test_unknown_dashboard_exits_2(tmp_path):
     done = dashboard_gen("preview", "--dashboard", "fleet-nope", "--out", str(tmp_path))
     assert done.returncode == 2
-    assert "unknown dashboard fleet-nope (known: fleet-api-gateway, fleet-elasticsearch" in done.stderr
+    assert (
+        "unknown dashboard fleet-nope (known: fleet-api-gateway, fleet-elasticsearch" in done.stderr
+    )
 
 
 @pytest.mark.stack
