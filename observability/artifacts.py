@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from observability.catalog.service import Platform
 from observability.config import Config
@@ -75,24 +76,51 @@ def _runbooks(platform: Platform, config: Config) -> Files:
     return files
 
 
-def _kubernetes(platform: Platform, config: Config) -> Files:
+def _with_links(platform: Platform, config: Config) -> tuple[Files, set[str]]:
+    """The objects that carry links (rules, dashboards), and the catalogs they come from."""
     in_cluster = {s.name for s in platform.services} | {
         c.name for c in platform.components if c.kubernetes
     }
     rules = [f for f in rule_files(platform, config) if f.service in in_cluster]
     files = {prometheus_rule_path(f): render_prometheus_rule(f) for f in rules}
-    monitored = [s for s in platform.services if s.scraped]
-    files |= {service_monitor_path(s): render_service_monitor(s) for s in monitored}
-    files |= grafana.dashboard_configmaps(platform, config) | {
-        DATASOURCES_CONFIGMAP: k8s_datasources(config)
-    }
-    owners = {f.service for f in rules} | {s.name for s in monitored}
+    return files | grafana.dashboard_configmaps(platform, config), {f.service for f in rules}
+
+
+def _kustomized(platform: Platform, owners: set[str], files: Files, folder: str) -> Files:
     sources = [o for o in platform.alert_owners if o.name in owners]
-    files[KUSTOMIZATION] = render_kustomization(sources, sorted(files))
+    return files | {f"{folder}/kustomization.yaml": render_kustomization(sources, sorted(files))}
+
+
+def _kubernetes(platform: Platform, config: Config) -> Files:
+    """``k8s/monitoring``: what every cluster shares (ServiceMonitors, data sources); rules and
+    dashboards carry each cluster's links, so each cluster gets its own
+    (``k8s/overlays/<cluster>/monitoring/generated``), or they join the shared folder when no
+    cluster is configured."""
+    monitored = [s for s in platform.services if s.scraped]
+    shared = {service_monitor_path(s): render_service_monitor(s) for s in monitored}
+    shared[DATASOURCES_CONFIGMAP] = k8s_datasources(config)
+    owners = {s.name for s in monitored}
+    if not config.clusters:
+        linked, linking = _with_links(platform, config)
+        return _kustomized(platform, owners | linking, shared | linked, MONITORING_DIR)
+    files = _kustomized(platform, owners, shared, MONITORING_DIR)
+    for cluster in config.clusters:
+        linked, linking = _with_links(platform, config.in_cluster(cluster))
+        folder = cluster_folder(cluster.name)
+        moved = {f"{folder}/{PurePosixPath(p).name}": text for p, text in linked.items()}
+        files |= _kustomized(platform, linking, moved, folder)
     return files
 
 
-KUSTOMIZATION = "k8s/monitoring/kustomization.yaml"
+MONITORING_DIR = "k8s/monitoring"
+KUSTOMIZATION = f"{MONITORING_DIR}/kustomization.yaml"
+
+
+def cluster_folder(cluster: str) -> str:
+    """Where a cluster's own rules and dashboards go (its overlay includes the folder)."""
+    return f"k8s/overlays/{cluster}/monitoring/generated"
+
+
 #: The dashboards' ConfigMaps and the data-source ConfigMap are rendered by ``_kubernetes``.
 GRAFANA_DASHBOARDS = ArtifactKind(
     "grafana-dashboards",
@@ -134,8 +162,8 @@ ARTIFACT_KINDS: tuple[ArtifactKind, ...] = (
     ),
     ArtifactKind(
         "kubernetes-monitoring",
-        "PrometheusRule and ServiceMonitor objects, and their kustomization",
-        ("k8s/monitoring/*.yaml",),
+        "PrometheusRule and ServiceMonitor objects, and their kustomizations (one per cluster)",
+        ("k8s/monitoring/*.yaml", "k8s/overlays/*/monitoring/generated/*.yaml"),
         _kubernetes,
     ),
     GRAFANA_DASHBOARDS,

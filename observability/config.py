@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,6 +20,21 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 class ConfigError(ValueError):
     """The configuration is missing or names something that cannot be loaded."""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A cluster environment (the overlay ``k8s/overlays/<name>``): where the people reading its
+    alerts and dashboards open Grafana, Kibana and the runbooks."""
+
+    name: str
+    grafana_url: str
+    kibana_url: str
+    runbook_url: str
+
+
+#: The link settings a cluster overrides.
+LINK_KEYS = ("grafana_url", "kibana_url", "runbook_url")
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,14 @@ class Config:
     k8s_jaeger_url: str = "http://jaeger.default:16686"
     #: Prometheus's scrape interval (Grafana's ``timeInterval``: the floor of ``$__interval``).
     scrape_interval: str = "15s"
+    #: The clusters, each with its own links (``[tool.dashboard-gen.clusters.<overlay>]``); their
+    #: rules and dashboards go to ``k8s/overlays/<overlay>/monitoring/generated``. None: one
+    #: set in ``k8s/monitoring`` with the links above.
+    clusters: tuple[Cluster, ...] = ()
+
+    def in_cluster(self, cluster: Cluster) -> Config:
+        """This configuration with the cluster's links."""
+        return replace(self, **{key: getattr(cluster, key) for key in LINK_KEYS})
 
 
 def load_config(pyproject: Path | None = None) -> Config:
@@ -59,7 +82,21 @@ def load_config(pyproject: Path | None = None) -> Config:
     if unknown:
         raise ConfigError(f"{path}: unknown keys in [tool.dashboard-gen]: {sorted(unknown)}")
     lists = {key: tuple(data.get(key, ())) for key in ("catalogs", "components")}
-    return Config(root=path.parent, **{**data, **lists})
+    clusters = tuple(
+        _cluster(path, name, table) for name, table in data.get("clusters", {}).items()
+    )
+    return Config(root=path.parent, **{**data, **lists, "clusters": clusters})
+
+
+def _cluster(path: Path, name: str, table: dict[str, str]) -> Cluster:
+    missing = [key for key in LINK_KEYS if key not in table]
+    unknown = sorted(set(table) - set(LINK_KEYS))
+    if missing or unknown:
+        raise ConfigError(
+            f"{path}: [tool.dashboard-gen.clusters.{name}] needs exactly {', '.join(LINK_KEYS)}"
+            f" (missing: {missing or 'none'}, unknown: {unknown or 'none'})"
+        )
+    return Cluster(name, **table)
 
 
 def _import(reference: str, kind: type[_Catalog]) -> _Catalog:

@@ -11,6 +11,7 @@ from observability.checks import (
     drift,
     grafana_schema,
     label_closure,
+    link_hosts,
     log_field_closure,
     log_field_types,
     log_query_syntax,
@@ -36,6 +37,7 @@ CHECKS: tuple[Check, ...] = (
     log_field_types.CHECK,
     log_query_syntax.CHECK,
     trace_id_name.CHECK,
+    link_hosts.CHECK,
 )
 #: What ``dashboard-gen check`` proves: the committed artifacts are current, and everything they
 #: reference still exists in the code.

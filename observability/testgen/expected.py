@@ -88,8 +88,9 @@ def late(sli: FreshnessSLI, burst: Burst, before: int) -> bool:
 
 
 def _late_share(counts: tuple[int, ...], before: int, width: int) -> float:
-    """Share of late slices among the ``width + 1`` ending ``before`` minutes before T."""
-    return (counts[before + width + 1] - counts[before]) / (width + 1)
+    """Share of late slices among the ``width`` ending ``before`` minutes before T (the SLI's
+    ranges stop a second short of their window, so the slice at its start is not in it)."""
+    return (counts[before + width] - counts[before]) / width
 
 
 @cache
@@ -103,7 +104,7 @@ def window_error_ratio(model: SLOModel, burst: Burst, window: str) -> float:
     counts = late_counts(sli, burst, history_minutes(model))
     if width == base:
         return _late_share(counts, 0, base)
-    shares = [_late_share(counts, b, base) for b in range(0, width + 1, EVALUATION_MINUTES)]
+    shares = [_late_share(counts, b, base) for b in range(0, width, EVALUATION_MINUTES)]
     return sum(shares) / len(shares)
 
 

@@ -25,7 +25,7 @@ from observability.testgen.expected import Burst, history_minutes, skipped
 
 VALID_PER_MINUTE = 1000.0
 EXCLUDED_PER_MINUTE = 10.0
-EVENTS_INTERVAL_MINUTES = 5
+EVENTS_INTERVAL_MINUTES = 1
 
 
 @dataclass(frozen=True)

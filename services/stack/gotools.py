@@ -31,6 +31,9 @@ class GoTool:
     patches: tuple[Path, ...] = ()
     """Unified diffs (paths `a/...`, `b/...` from the module root) applied in this order to that
     source before building, with `git apply`: fixes of ours that upstream has not (yet)."""
+    alias: str = ""
+    """The binary's name when it must differ from the package's (another version of a tool
+    that is also installed from Debian)."""
 
     def __post_init__(self) -> None:
         if (self.source_files or self.patches) and self.module is None:
@@ -38,8 +41,11 @@ class GoTool:
 
     @property
     def name(self) -> str:
-        """The binary's name, as `go install` names it: the package path's last element, or the
-        one before it when that is a major version suffix (`.../vegeta/v12` -> `vegeta`)."""
+        """The binary's name: its alias, else as `go install` names it: the package path's last
+        element, or the one before it when that is a major version suffix (`.../vegeta/v12` ->
+        `vegeta`)."""
+        if self.alias:
+            return self.alias
         *rest, last = self.package.split("/")
         return rest[-1] if rest and re.fullmatch(r"v[2-9]|v[1-9][0-9]+", last) else last
 
@@ -101,6 +107,14 @@ GO_TOOLS: dict[str, GoTool] = {
         GoTool("go.opentelemetry.io/collector/cmd/builder", "v0.156.0"),
         # The HTTP load generator of bench/load.py (the live map, step and burst scenarios).
         GoTool("github.com/tsenart/vegeta/v12", "v12.13.0"),
+        # The promtool and amtool of the Prometheus 3 and Alertmanager the clusters run
+        # (kube-prometheus-stack), beside the local 2.42 and 0.25 from Debian: the rules, their
+        # unit tests and the Alertmanager config must pass both. Prometheus 3's ranges leave
+        # out their start sample, which 2 counts (the SLO rules are written to read the same).
+        GoTool(
+            "github.com/prometheus/prometheus/cmd/promtool", "v0.316.0", alias="promtool-cluster"
+        ),
+        GoTool("github.com/prometheus/alertmanager/cmd/amtool", "v0.35.0", alias="amtool-cluster"),
     )
 }
 

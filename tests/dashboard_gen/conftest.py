@@ -51,14 +51,16 @@ def _tool(name: str) -> Path:
     return Path(found) if found else ensure_tool(name)
 
 
-@pytest.fixture(scope="session")
-def promtool() -> Path:
-    return _tool("promtool")
+#: The local stack's versions (Debian: Prometheus 2.42, Alertmanager 0.25) and the clusters'
+#: (Prometheus 3, built with `go install`): every artifact must pass both.
+@pytest.fixture(scope="session", params=["promtool", "promtool-cluster"])
+def promtool(request: pytest.FixtureRequest) -> Path:
+    return _tool(request.param)
 
 
-@pytest.fixture(scope="session")
-def amtool() -> Path:
-    return _tool("amtool")
+@pytest.fixture(scope="session", params=["amtool", "amtool-cluster"])
+def amtool(request: pytest.FixtureRequest) -> Path:
+    return _tool(request.param)
 
 
 @pytest.fixture(scope="session")

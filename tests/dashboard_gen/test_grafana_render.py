@@ -396,13 +396,24 @@ def test_local_provisioning_files(repo_config):
     assert provider["providers"][0]["options"]["path"] == "dashboards/grafana"
 
 
-def test_kubernetes_gets_dashboard_and_datasource_configmaps_in_the_kustomization(repo_files):
-    kustomization = yaml.safe_load(repo_files["k8s/monitoring/kustomization.yaml"])
-    maps = {p: yaml.safe_load(t) for p, t in repo_files.items() if "/grafana-" in p}
+def test_kubernetes_gets_dashboard_and_datasource_configmaps_in_the_kustomization(
+    repo_files, repo_config
+):
+    """Data sources are shared; dashboards are each cluster's (their links are)."""
+    cluster = "k8s/overlays/dev/monitoring/generated"
+    kustomizations = {
+        folder: yaml.safe_load(repo_files[f"{folder}/kustomization.yaml"])
+        for folder in ("k8s/monitoring", cluster)
+    }
+    maps = {
+        p: yaml.safe_load(t)
+        for p, t in repo_files.items()
+        if "/grafana-" in p and not p.startswith("k8s/overlays/aws/")
+    }
     assert set(maps) == {
         "k8s/monitoring/grafana-datasources.yaml",
         *(
-            f"k8s/monitoring/grafana-dashboard-{k}.yaml"
+            f"{cluster}/grafana-dashboard-{k}.yaml"
             for k in (
                 "overview",
                 "position-tracker",
@@ -413,14 +424,17 @@ def test_kubernetes_gets_dashboard_and_datasource_configmaps_in_the_kustomizatio
         ),
     }
     for path, body in maps.items():
-        assert path.rpartition("/")[2] in kustomization["resources"]
+        folder, _, name = path.rpartition("/")
+        assert name in kustomizations[folder]["resources"]
         assert body["kind"] == "ConfigMap"
         assert len(repo_files[path].encode()) < 256 * 1024  # kubectl apply's annotation limit
-    overview = maps["k8s/monitoring/grafana-dashboard-overview.yaml"]
+    overview = maps[f"{cluster}/grafana-dashboard-overview.yaml"]
     assert overview["metadata"]["labels"]["grafana_dashboard"] == "1"
-    assert (
-        overview["data"]["fleet-overview.json"]
-        == repo_files["dashboards/grafana/fleet-overview.json"]
+    # the local dashboard, with the cluster's Kibana in its links
+    dev = next(c for c in repo_config.clusters if c.name == "dev")
+    local = repo_files["dashboards/grafana/fleet-overview.json"]
+    assert overview["data"]["fleet-overview.json"] == local.replace(
+        repo_config.kibana_url, dev.kibana_url
     )
     sources = maps["k8s/monitoring/grafana-datasources.yaml"]
     assert sources["metadata"]["labels"]["grafana_datasource"] == "1"

@@ -85,14 +85,14 @@ def test_sli_recordings_of_an_events_slo_with_exclusions():
             "freshness",
             "5m",
             "avg_over_time(\n"
-            '  (time() - max(shop_last_order_timestamp_seconds{job="shop"}) > bool 60)[5m:1m]\n'
+            '  (time() - max(shop_last_order_timestamp_seconds{job="shop"}) > bool 60)[4m59s:1m]\n'
             ")",
         ),
         (
             "freshness",
             "3d",
             'avg_over_time(slo:sli_error:ratio_rate5m{sloth_id="shop-freshness", '
-            'sloth_service="shop", sloth_slo="freshness"}[3d])',
+            'sloth_service="shop", sloth_slo="freshness"}[2d23h59m59s])',
         ),
     ],
 )

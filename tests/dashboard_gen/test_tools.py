@@ -14,7 +14,13 @@ from tests.dashboard_gen.conftest import REPO
 RULE_FILES = sorted(REPO.glob("alerts/rules/*.yml"))
 GENERATED_TESTS = sorted(REPO.glob("alerts/tests/generated/*.yml"))
 HAND_TESTS = sorted(REPO.glob("alerts/tests/*.test.yml"))
-MONITORING = sorted(p for p in REPO.glob("k8s/monitoring/*.yaml") if p.name != "kustomization.yaml")
+#: The shared objects, and each cluster's own rules and dashboards (one set is enough here).
+MONITORING = sorted(
+    p
+    for pattern in ("k8s/monitoring/*.yaml", "k8s/overlays/dev/monitoring/generated/*.yaml")
+    for p in REPO.glob(pattern)
+    if p.name != "kustomization.yaml"
+)
 SHARED_SCHEMAS = REPO.parent / "shared" / "schemas"
 
 

@@ -1,0 +1,97 @@
+"""links/environment: every link a generated file carries opens where that file is read.
+
+A file belongs to one environment: ``k8s/overlays/<cluster>/monitoring/generated`` to that
+cluster, the rest of ``k8s/`` to every cluster, everything else to the local stack. Its URLs
+(alert annotations, dashboard links, data sources, scrape targets) may only name that
+environment's hosts: its Grafana, Kibana and runbook hosts from the configuration, and its data
+sources. Nothing in ``k8s/`` may point at ``localhost``: a cluster's readers are not on the
+cluster. Runbooks (Markdown prose for every environment) are not read for links.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+from observability.catalog.source import SourceRef
+from observability.checks.base import Check, Context
+from observability.config import LINK_KEYS, Config
+from observability.diagnostics import Level, Problem
+from observability.render.provenance import Origin
+
+_URL = re.compile(r"https?://[^\s\"'<>()\[\]{},\\]+")
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+_CLUSTER_FILES = re.compile(r"^k8s/overlays/([^/]+)/monitoring/generated/")
+
+
+def _hosts(*urls: str) -> set[str]:
+    return {urlsplit(u).netloc for u in urls if u}
+
+
+def _links(config: Config) -> set[str]:
+    return _hosts(*(getattr(config, key) for key in LINK_KEYS))
+
+
+def allowed_hosts(config: Config, path: str) -> tuple[str, set[str]]:
+    """The environment a generated file belongs to, and the hosts its URLs may name."""
+    cluster_data = _hosts(config.k8s_prometheus_url, config.k8s_elasticsearch_url)
+    cluster_data |= _hosts(config.k8s_jaeger_url)
+    found = _CLUSTER_FILES.match(path)
+    if found:
+        clusters = {c.name: c for c in config.clusters}
+        if found[1] not in clusters:
+            return found[1], set()
+        return found[1], _links(config.in_cluster(clusters[found[1]])) | cluster_data
+    if path.startswith("k8s/"):
+        # shared by every cluster: only in-cluster addresses (plus the links when no cluster
+        # has its own)
+        return "every cluster", cluster_data | (set() if config.clusters else _links(config))
+    local_data = _hosts(config.prometheus_url, config.elasticsearch_url, config.jaeger_url)
+    # locally, any port of the loopback name the data sources use (scrape targets, tools)
+    loopback = {h.split(":")[0] for h in local_data} & _LOOPBACK
+    return "local", _links(config) | local_data | loopback
+
+
+def _refused(url: str, path: str, allowed: set[str]) -> bool:
+    host = urlsplit(url).netloc
+    if path.startswith("k8s/") and urlsplit(url).hostname in _LOOPBACK:
+        return True
+    return host not in allowed and host.split(":")[0] not in allowed
+
+
+def _settings(config: Config) -> Origin:
+    """Where the links are set: the configuration file's [tool.dashboard-gen] table."""
+    path = config.root / "pyproject.toml"
+    return Origin(
+        "pyproject.toml", "config", "dashboard-gen", SourceRef("pyproject.toml", 0, str(path))
+    )
+
+
+def run(ctx: Context) -> Iterator[Problem]:
+    for path, text in ctx.files.items():
+        if PurePosixPath(path).suffix in (".md", ".png"):
+            continue
+        environment, allowed = allowed_hosts(ctx.config, path)
+        bad = sorted({u for u in _URL.findall(text) if _refused(u, path, allowed)})
+        for url in bad:
+            host = urlsplit(url).hostname or ""
+            why = (
+                "a loopback address in a cluster's file"
+                if path.startswith("k8s/") and host in _LOOPBACK
+                else f"{urlsplit(url).netloc} is not a host of {environment}"
+            )
+            yield CHECK.problem(
+                _settings(ctx.config),
+                Level.BUG,
+                f"{url}: {why} (its hosts: {', '.join(sorted(allowed)) or 'none configured'})",
+                path,
+            )
+
+
+CHECK = Check(
+    "links/environment",
+    "every link of a generated file opens in the environment that reads it (no localhost in k8s)",
+    run,
+)
