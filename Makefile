@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-from-pyproject
 # The one test command: `make test` and .ci/run both run exactly this.
 TEST_COMMAND = $(BIN)/ruff check . && $(BIN)/dashboard-gen check && $(BIN)/dashboard-gen lint && $(BIN)/pytest $(PYTEST_ARGS)
 
-.PHONY: up down status test lint venv
+.PHONY: up down status test lint venv drill
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ down: $(STAMP)
 
 status: $(STAMP)
 	$(BIN)/fleet-stack status
+
+# Fire drills on the running stack: every drill, or one with `make drill NAME=DatabaseDown`.
+drill: $(STAMP)
+	$(BIN)/fleet-stack drill $(NAME)
 
 test: $(STAMP)
 	$(TEST_COMMAND)

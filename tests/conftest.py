@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from observability.runtime.conventions import DEPLOYED_CONVENTIONS
@@ -63,6 +64,45 @@ class RunNames:
 def pytest_configure(config: pytest.Config) -> None:
     # pytest-timeout is configured in pyproject; a run id visible in `-ra` summaries helps
     config.addinivalue_line("markers", "stack: needs the real local stack")
+
+
+#: When this test session started (the silence check reads alerts raised since).
+SESSION_STARTED = time.time()
+#: The alerts the stack already held (firing or pending) when the session started: an earlier
+#: session's faults, which the silence check does not blame on this one.
+ALREADY_ACTIVE: set[frozenset[tuple[str, str]]] = set()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    try:
+        answer = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/alerts", timeout=3)
+        alerts = answer.json()["data"]["alerts"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return  # no Prometheus yet: nothing was active
+    ALREADY_ACTIVE.update(frozenset(a["labels"].items()) for a in alerts)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Normal traffic first, then the check that it raised no alert, then the tests that
+    stop or break the shared stack on purpose (their alerts are their point)."""
+    order = {"silence": 1, "fault": 2}
+
+    def rank(item: pytest.Item) -> int:
+        return max((order[m.name] for m in item.iter_markers() if m.name in order), default=0)
+
+    items.sort(key=rank)  # stable: the files' order is kept within each rank
+
+
+@pytest.fixture(scope="session")
+def session_started() -> float:
+    """Wall-clock time at which this test session started."""
+    return SESSION_STARTED
+
+
+@pytest.fixture(scope="session")
+def already_active() -> set[frozenset[tuple[str, str]]]:
+    """The label sets of the alerts active when the session started."""
+    return ALREADY_ACTIVE
 
 
 @pytest.fixture(scope="session")

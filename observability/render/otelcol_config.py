@@ -228,6 +228,9 @@ def collector_config(platform: Platform) -> dict[str, Any]:
             },
             "sending_queue": {
                 "enabled": True,
+                # 100 batches (its default here is 10: a burst of lines filled it half, and
+                # LogBufferFillingUp is meant for an outage, not a busy minute)
+                "queue_size": 100,
                 "storage": "file_storage",
                 "block_on_overflow": True,
                 "batch": {"flush_timeout": "1s"},

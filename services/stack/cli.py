@@ -127,3 +127,27 @@ install.help = (install.help or "") + " " + ", ".join(api.TOOL_NAMES) + "."
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.argument("alerts", nargs=-1)
+@click.option("--list", "list_only", is_flag=True, help="List the drills and exit.")
+@_one_line_errors
+def drill(alerts: tuple[str, ...], list_only: bool) -> None:
+    """Fire drills: cause each alert's real fault on the running stack, wait for Prometheus to
+    fire it and Alertmanager to route it, check its dashboard, logs and a trace, remove the
+    fault and wait for it to resolve. ALERTS default to every drill; exit 1 if any step fails.
+    """
+    from services.stack.drills.catalog import DRILLS, drill_named
+    from services.stack.drills.runner import run_drill, table
+
+    if list_only:
+        for known in DRILLS:
+            click.echo(f"{known.alert}: {known.what}")
+        return
+    chosen = [drill_named(a) for a in alerts] if alerts else list(DRILLS)
+    api.ensure_up(quiet=False)
+    results = [run_drill(d, say=lambda line: click.echo(line, err=True)) for d in chosen]
+    click.echo(table(results))
+    if not all(r.ok for r in results):
+        sys.exit(1)

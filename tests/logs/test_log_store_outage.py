@@ -11,12 +11,15 @@ import secrets
 import time
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from observability.catalog.correlation import LOG_INDEX_PREFIX
 from observability.runtime.logs import EcsJsonFormatter
 from tests.logs import traffic
 from tests.support.polling import eventually
+
+pytestmark = pytest.mark.fault
 
 OUTAGE_SECONDS = 60
 LINES_PER_SECOND = 20

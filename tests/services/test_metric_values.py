@@ -27,6 +27,7 @@ from services.position_tracker.telemetry import (
 from tests.support.broker import StompClient
 from tests.support.fleet import TrackerNames, running_tracker
 from tests.support.metric_values import (
+    MAX_SKEW_S,
     counter_moves,
     durations_within,
     scrape,
@@ -104,4 +105,4 @@ def test_known_work_moves_every_metric_by_what_happened_in_its_unit(names, run_i
     assert after.value(writes) - before.value(writes) >= 1
     assert durations_within(CATALOG, before, after, elapsed) == []
     assert after.value(LAST_STORED_TIMESTAMP.name) > 0
-    assert timestamps_near_now(CATALOG, after) == []
+    assert timestamps_near_now(CATALOG, after, max_age_s=MAX_SKEW_S) == []

@@ -124,6 +124,7 @@ def test_after_a_tracker_restart_positions_flow_again_within_10_s(reporter, run_
     assert took < FLOWING_AGAIN_S, f"positions flowed again {took:.1f} s after the restart"
 
 
+@pytest.mark.fault
 def test_after_a_broker_restart_positions_flow_again_within_10_s(reporter, run_id):
     names, vehicle = reporter
     with flowing_tracker(names, run_id, vehicle) as tracker:
@@ -147,6 +148,7 @@ def test_after_a_broker_restart_positions_flow_again_within_10_s(reporter, run_i
     assert took < FLOWING_AGAIN_S, f"the stack's fleet moved again {took:.1f} s after the broker"
 
 
+@pytest.mark.fault
 def test_readiness_names_a_database_outage_and_the_ingest_stall_it_causes(reporter, run_id):
     names, vehicle = reporter
     env = {"INGEST_STALL_SECONDS": "3", "QUEUE_STATS_INTERVAL_SECONDS": "0.5"}
@@ -175,6 +177,7 @@ def test_readiness_names_a_database_outage_and_the_ingest_stall_it_causes(report
     assert took < FLOWING_AGAIN_S, f"positions flowed again {took:.1f} s after the database"
 
 
+@pytest.mark.fault
 def test_a_sigterm_stops_the_tracker_quickly_even_while_the_database_is_down(reporter, run_id):
     names, vehicle = reporter
     with flowing_tracker(names, run_id, vehicle) as tracker, api.outage("ferretdb"):

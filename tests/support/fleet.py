@@ -50,7 +50,7 @@ def running(
     module: str, service: str, env: dict[str, str], run_id: str
 ) -> Iterator[ServiceProcess]:
     """A service process; at the end, every line it logged must fit its catalog's log schema
-    and its moments (``*_timestamp_seconds``) must be near the wall clock."""
+    and its moments (``*_timestamp_seconds``) must be Unix times of the past year."""
     process = service_process(module, service, env, run_id).start()
     catalog = import_catalog(f"{module}.telemetry:CATALOG")
     last: Scrape | None = None

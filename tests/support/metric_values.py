@@ -4,8 +4,9 @@ their values must look like.
 - a counter declaring ``counts`` moves by exactly the number of those events a test caused;
 - a histogram in seconds observes nothing longer than the test's own wall time (a duration fed
   milliseconds reads 1000 times too long);
-- a ``*_timestamp_seconds`` gauge, once set, is within a minute of the wall clock (a monotonic
-  clock reads the machine's uptime: decades off).
+- a ``*_timestamp_seconds`` gauge, once set, is a Unix time of the past year and not ahead of
+  the wall clock (a monotonic clock reads the machine's uptime: decades off; milliseconds read
+  millennia ahead); after known work, within a minute of it.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from observability.catalog.metrics import Metric, MetricKind, Unit
 from observability.catalog.service import ServiceCatalog
 
-#: How far a timestamp gauge may be from the wall clock when read.
+#: How far ahead of the wall clock a timestamp gauge may be, and how recent a moment of known
+#: work must be.
 MAX_SKEW_S = 60.0
+#: How old a moment may be at all (a last event may be long past, not decades).
+MAX_AGE_S = 366 * 24 * 3600.0
 Labels = frozenset[tuple[str, str]]
 
 
@@ -100,8 +104,11 @@ def durations_within(
     return problems
 
 
-def timestamps_near_now(catalog: ServiceCatalog, now: Scrape) -> list[str]:
-    """Every timestamp gauge that is set (not 0) is within MAX_SKEW_S of the wall clock."""
+def timestamps_near_now(
+    catalog: ServiceCatalog, now: Scrape, max_age_s: float = MAX_AGE_S
+) -> list[str]:
+    """Every timestamp gauge that is set (not 0) is at most ``max_age_s`` old and at most
+    MAX_SKEW_S ahead of the wall clock."""
     problems = []
     for metric in catalog.metrics:
         if not metric.is_timestamp:
@@ -109,7 +116,7 @@ def timestamps_near_now(catalog: ServiceCatalog, now: Scrape) -> list[str]:
         for (name, labels), value in now.samples.items():
             if name != metric.name or value == 0:
                 continue
-            if abs(value - now.at) > MAX_SKEW_S:
+            if not -max_age_s <= value - now.at <= MAX_SKEW_S:
                 problems.append(
                     f"{metric.name}{dict(labels) or ''} is {value:.0f}, "
                     f"{value - now.at:+.0f} s from the wall clock: not Unix time?"

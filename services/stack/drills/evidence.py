@@ -1,0 +1,148 @@
+"""What an on-call engineer follows from an alert, read from the real servers: the alert in
+Prometheus and Alertmanager, the panels of its dashboard, the log records, their traces."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from observability.catalog.correlation import LOG_INDEX_PREFIX, TRACE_ID_FIELD, TRACE_INDEX_PREFIX
+from observability.checks.promql import parse, selector_name, vector_selectors
+from observability.render.grafana.files import DASHBOARD_DIR
+from observability.render.grafana.variables import substitute, values_for
+from services.stack import api
+
+_RECORD = re.compile(r"^[a-z_]+:")
+
+
+def firing(alert: str, severity: str = "") -> list[dict]:
+    """The alert's instances Prometheus holds firing now."""
+    body = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/alerts", timeout=10).json()
+    return [
+        a
+        for a in body["data"]["alerts"]
+        if a["labels"].get("alertname") == alert
+        and a["state"] == "firing"
+        and (not severity or a["labels"].get("severity") == severity)
+    ]
+
+
+def in_alertmanager(alert: str) -> list[dict]:
+    """The alert as Alertmanager holds it (active), with the receivers it was routed to."""
+    params = {"filter": f'alertname="{alert}"', "active": "true"}
+    answer = httpx.get(f"{api.ALERTMANAGER_URL}/api/v2/alerts", params=params, timeout=10)
+    answer.raise_for_status()
+    return list(answer.json())
+
+
+def _records() -> dict[str, str]:
+    """Recording rule name → its expression, as Prometheus loaded them."""
+    body = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/rules", params={"type": "record"}, timeout=10)
+    return {
+        rule["name"]: rule["query"]
+        for group in body.json()["data"]["groups"]
+        for rule in group["rules"]
+    }
+
+
+def metrics_of(expr: str) -> set[str]:
+    """The metrics an expression reads, through the recording rules down to scraped series."""
+    records, found, todo = _records(), set(), [expr]
+    while todo:
+        for selector in vector_selectors(parse(todo.pop())):
+            name = selector_name(selector)
+            if name in found:
+                continue
+            found.add(name)
+            if _RECORD.match(name) and name in records:
+                todo.append(records[name])
+    return found
+
+
+@dataclass(frozen=True)
+class PanelEvidence:
+    title: str
+    before: float
+    during: float
+
+    def __str__(self) -> str:
+        return f"{self.title!r}: {self.before:.3g} → {self.during:.3g}"
+
+
+def _range(expr: str, start: float, end: float) -> list[list[tuple[float, float]]]:
+    params = {"query": expr, "start": start, "end": end, "step": 15}
+    body = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/query_range", params=params, timeout=30).json()
+    if body.get("status") != "success":
+        return []
+    return [[(float(t), float(v)) for t, v in s["values"]] for s in body["data"]["result"]]
+
+
+def _mean(points: list[float]) -> float:
+    return statistics.fmean(points) if points else 0.0
+
+
+def dashboard_evidence(
+    repo: Path, dashboard_url: str, metrics: set[str], fault_at: float, now: float
+) -> list[PanelEvidence]:
+    """Panels of the alert's dashboard that plot one of its metrics and changed when the
+    fault began (the mean of their values before it against after it)."""
+    uid = dashboard_url.rstrip("/").rsplit("/", 1)[-1]
+    board = json.loads((repo / DASHBOARD_DIR / f"{uid}.json").read_text())
+    services = next(v["query"] for v in board["templating"]["list"] if v["name"] == "service")
+    values = values_for(tuple(services.split(",")), "local")
+    found = []
+    for panel in board["panels"]:
+        for target in panel.get("targets", []):
+            expr = target.get("expr", "")
+            if not any(m in expr for m in metrics):
+                continue
+            series = _range(substitute(expr, values), fault_at - 600, now)
+            before = [v for s in series for t, v in s if t < fault_at]
+            during = [v for s in series for t, v in s if t >= fault_at]
+            mean_before, mean_during = _mean(before), _mean(during)
+            if abs(mean_during - mean_before) > 0.1 * max(abs(mean_before), 1e-9) or (
+                bool(before) != bool(during)
+            ):
+                found.append(PanelEvidence(panel["title"], mean_before, mean_during))
+    return found
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat()
+
+
+def log_records(query: str, since: float) -> list[dict]:
+    """The records of ``query`` logged since ``since`` (newest first)."""
+    body = {
+        "size": 500,
+        "sort": [{"@timestamp": "desc"}],
+        "query": {
+            "bool": {
+                "must": [{"query_string": {"query": query}}],
+                "filter": [{"range": {"@timestamp": {"gte": _iso(since)}}}],
+            }
+        },
+    }
+    url = f"{api.ELASTICSEARCH_URL}/{LOG_INDEX_PREFIX}*/_search"
+    answer = httpx.post(url, json=body, timeout=30)
+    answer.raise_for_status()
+    return [hit["_source"] for hit in answer.json()["hits"]["hits"]]
+
+
+def traced(records: list[dict]) -> str:
+    """A trace id of ``records`` that has spans in the traces index, or ''."""
+    ids = {r.get(TRACE_ID_FIELD) for r in records} - {None, ""}
+    for trace_id in sorted(ids):
+        body = {"query": {"term": {"TraceId": trace_id}}}
+        answer = httpx.post(
+            f"{api.ELASTICSEARCH_URL}/{TRACE_INDEX_PREFIX}*/_count", json=body, timeout=30
+        )
+        if answer.is_success and answer.json()["count"] > 0:
+            return str(trace_id)
+    return ""
