@@ -68,18 +68,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 #: When this test session started (the silence check reads alerts raised since).
 SESSION_STARTED = time.time()
-#: The alerts the stack already held (firing or pending) when the session started: an earlier
-#: session's faults, which the silence check does not blame on this one.
-ALREADY_ACTIVE: set[frozenset[tuple[str, str]]] = set()
+#: The alerts the stack raised (firing or pending) in the hours before the session started: an
+#: earlier session's faults, whose errors the SLO windows hold for hours.
+RECENT_ALERTS: set[str] = set()
+#: How far back an earlier fault can still raise an SLO alert (its 6h window).
+RECENT = "6h"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    query = f"count by (alertname) (last_over_time(ALERTS[{RECENT}]))"
     try:
-        answer = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/alerts", timeout=3)
-        alerts = answer.json()["data"]["alerts"]
+        answer = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/query", params={"query": query}, timeout=3)
+        found = answer.json()["data"]["result"]
     except (httpx.HTTPError, ValueError, KeyError):
-        return  # no Prometheus yet: nothing was active
-    ALREADY_ACTIVE.update(frozenset(a["labels"].items()) for a in alerts)
+        return  # no Prometheus yet: a fresh stack raised nothing
+    RECENT_ALERTS.update(r["metric"]["alertname"] for r in found)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -100,9 +103,9 @@ def session_started() -> float:
 
 
 @pytest.fixture(scope="session")
-def already_active() -> set[frozenset[tuple[str, str]]]:
-    """The label sets of the alerts active when the session started."""
-    return ALREADY_ACTIVE
+def recent_alerts() -> set[str]:
+    """The alerts the stack raised in the hours before this session."""
+    return RECENT_ALERTS
 
 
 @pytest.fixture(scope="session")

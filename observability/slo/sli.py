@@ -116,7 +116,11 @@ def _freshness_error_ratio(model: SLOModel, window: str) -> str:
     (gauge,) = sli_selectors(sli, model.service.name)
     return (
         "avg_over_time(\n"
-        f"  (time() - max({gauge.render()}) > bool {number(sli.max_age_seconds)})[{slices}:{sli.step}]\n"
+        f"  (\n"
+        f"    (time() - max({gauge.render()}) > bool {number(sli.max_age_seconds)})\n"
+        # a gauge still at 0 has never been set (nothing stored yet): no slice, not a late one
+        f"    and max({gauge.render()}) > 0\n"
+        f"  )[{slices}:{sli.step}]\n"
         ")"
     )
 
