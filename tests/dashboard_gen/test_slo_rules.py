@@ -85,7 +85,10 @@ def test_sli_recordings_of_an_events_slo_with_exclusions():
             "freshness",
             "5m",
             "avg_over_time(\n"
-            '  (time() - max(shop_last_order_timestamp_seconds{job="shop"}) > bool 60)[4m59s:1m]\n'
+            "  (\n"
+            '    (time() - max(shop_last_order_timestamp_seconds{job="shop"}) > bool 60)\n'
+            '    and max(shop_last_order_timestamp_seconds{job="shop"}) > 0\n'
+            "  )[4m59s:1m]\n"
             ")",
         ),
         (
