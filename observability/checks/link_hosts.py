@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
+from observability.artifacts import cluster_folder
 from observability.catalog.source import SourceRef
 from observability.checks.base import Check, Context
 from observability.config import LINK_KEYS, Config
@@ -23,7 +24,6 @@ from observability.render.provenance import Origin
 
 _URL = re.compile(r"https?://[^\s\"'<>()\[\]{},\\]+")
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
-_CLUSTER_FILES = re.compile(r"^k8s/overlays/([^/]+)/monitoring/generated/")
 
 
 def _hosts(*urls: str) -> set[str]:
@@ -38,12 +38,10 @@ def allowed_hosts(config: Config, path: str) -> tuple[str, set[str]]:
     """The environment a generated file belongs to, and the hosts its URLs may name."""
     cluster_data = _hosts(config.k8s_prometheus_url, config.k8s_elasticsearch_url)
     cluster_data |= _hosts(config.k8s_jaeger_url)
-    found = _CLUSTER_FILES.match(path)
-    if found:
-        clusters = {c.name: c for c in config.clusters}
-        if found[1] not in clusters:
-            return found[1], set()
-        return found[1], _links(config.in_cluster(clusters[found[1]])) | cluster_data
+    folder = str(PurePosixPath(path).parent)
+    for cluster in config.clusters:
+        if folder == cluster_folder(cluster.name):
+            return cluster.name, _links(config.in_cluster(cluster)) | cluster_data
     if path.startswith("k8s/"):
         # shared by every cluster: only in-cluster addresses (plus the links when no cluster
         # has its own)
@@ -54,11 +52,14 @@ def allowed_hosts(config: Config, path: str) -> tuple[str, set[str]]:
     return "local", _links(config) | local_data | loopback
 
 
-def _refused(url: str, path: str, allowed: set[str]) -> bool:
-    host = urlsplit(url).netloc
-    if path.startswith("k8s/") and urlsplit(url).hostname in _LOOPBACK:
-        return True
-    return host not in allowed and host.split(":")[0] not in allowed
+def _refusal(url: str, path: str, environment: str, allowed: set[str]) -> str:
+    """Why ``url`` may not be in the file at ``path`` ('' when it may)."""
+    parts = urlsplit(url)
+    if path.startswith("k8s/") and parts.hostname in _LOOPBACK:
+        return "a loopback address in a cluster's file"
+    if parts.netloc in allowed or parts.netloc.split(":")[0] in allowed:
+        return ""
+    return f"{parts.netloc} is not a host of {environment}"
 
 
 def _settings(config: Config) -> Origin:
@@ -74,14 +75,10 @@ def run(ctx: Context) -> Iterator[Problem]:
         if PurePosixPath(path).suffix in (".md", ".png"):
             continue
         environment, allowed = allowed_hosts(ctx.config, path)
-        bad = sorted({u for u in _URL.findall(text) if _refused(u, path, allowed)})
-        for url in bad:
-            host = urlsplit(url).hostname or ""
-            why = (
-                "a loopback address in a cluster's file"
-                if path.startswith("k8s/") and host in _LOOPBACK
-                else f"{urlsplit(url).netloc} is not a host of {environment}"
-            )
+        for url in sorted(set(_URL.findall(text))):
+            why = _refusal(url, path, environment, allowed)
+            if not why:
+                continue
             yield CHECK.problem(
                 _settings(ctx.config),
                 Level.BUG,

@@ -12,33 +12,27 @@ import time
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from observability.catalog.correlation import LOG_INDEX_PREFIX
 from observability.runtime.logs import EcsJsonFormatter
 from tests.logs import traffic
+from tests.support.metric_values import scrape
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.fault
 
 OUTAGE_SECONDS = 60
 LINES_PER_SECOND = 20
-COLLECTOR_METRICS = "http://127.0.0.1:8888/metrics"
-HEALTH_POINTS = ("otelcol_scraper_scraped_metric_points", {"receiver": "elasticsearch"})
+COLLECTOR = "http://127.0.0.1:8888"
+# the parser names a counter's sample ``_total``; Prometheus keeps the served name
+HEALTH_POINTS = ("otelcol_scraper_scraped_metric_points_total", {"receiver": "elasticsearch"})
 LOGS_WAITING = ("otelcol_exporter_queue_size", {"data_type": "logs"})
 
 
 def _collector(sample: tuple[str, dict[str, str]]) -> float:
     """One sample of the real collector's own metrics (summed over the labels not given)."""
     name, labels = sample
-    text = httpx.get(COLLECTOR_METRICS, timeout=10).text
-    return sum(
-        s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        # the parser names a counter's sample ``_total``; Prometheus keeps the served name
-        if s.name in (name, f"{name}_total") and labels.items() <= s.labels.items()
-    )
+    return scrape(COLLECTOR).value(name, **labels)
 
 
 def _count(url: str, marker: str) -> int:

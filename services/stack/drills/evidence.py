@@ -41,9 +41,9 @@ def in_alertmanager(alert: str) -> list[dict]:
     return list(answer.json())
 
 
-def _records() -> dict[str, str]:
-    """Recording rule name → its expression, as Prometheus loaded them."""
-    body = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/rules", params={"type": "record"}, timeout=10)
+def rules(kind: str) -> dict[str, str]:
+    """Rule name → its expression, as Prometheus loaded them (``kind``: record or alert)."""
+    body = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/rules", params={"type": kind}, timeout=10)
     return {
         rule["name"]: rule["query"]
         for group in body.json()["data"]["groups"]
@@ -53,7 +53,7 @@ def _records() -> dict[str, str]:
 
 def metrics_of(expr: str) -> set[str]:
     """The metrics an expression reads, through the recording rules down to scraped series."""
-    records, found, todo = _records(), set(), [expr]
+    records, found, todo = rules("record"), set(), [expr]
     while todo:
         for selector in vector_selectors(parse(todo.pop())):
             name = selector_name(selector)

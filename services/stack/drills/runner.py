@@ -93,7 +93,10 @@ def _follow(drill: Drill, result: DrillResult, alert: dict, fault_at: float) -> 
         result.receiver = ", ".join(sorted(receivers))
         if receivers != {expected}:
             result.failures.append(f"routed to {result.receiver}, the config says {expected}")
-    metrics = evidence.metrics_of(_rule_expr(drill.alert))
+    expr = evidence.rules("alert").get(drill.alert)
+    if expr is None:
+        raise api.StackError(f"Prometheus has no alerting rule {drill.alert}")
+    metrics = evidence.metrics_of(expr)
     panels = evidence.dashboard_evidence(
         REPO_ROOT, alert["annotations"]["dashboard_url"], metrics, fault_at, time.time()
     )
@@ -107,15 +110,6 @@ def _follow(drill: Drill, result: DrillResult, alert: dict, fault_at: float) -> 
     result.trace = evidence.traced(records)
     if records and not result.trace:
         result.failures.append("no trace id of those records has spans in the traces index")
-
-
-def _rule_expr(alert: str) -> str:
-    body = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/rules", params={"type": "alert"}, timeout=10)
-    for group in body.json()["data"]["groups"]:
-        for rule in group["rules"]:
-            if rule["name"] == alert:
-                return str(rule["query"])
-    raise api.StackError(f"Prometheus has no alerting rule {alert}")
 
 
 def run_drill(drill: Drill, say: Callable[[str], None] = print) -> DrillResult:
