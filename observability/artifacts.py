@@ -30,6 +30,7 @@ from observability.render.runbook import absent_runbook, slo_runbook, symptom_ru
 from observability.render.service_monitor import render_service_monitor, service_monitor_path
 from observability.render.slo_rules import absent_alert_name
 from observability.render.symptom_rules import rule_files
+from observability.render.time_scale import time_scaled
 from observability.render.usage import FieldUse, Query, rule_queries
 from observability.slo.model import slo_models
 from observability.testgen.slo_tests import generated_test_path, slo_test_file
@@ -51,6 +52,21 @@ class ArtifactKind:
 
 def _rules(platform: Platform, config: Config) -> Files:
     return {f.path: render_rule_file(f) for f in rule_files(platform, config)}
+
+
+DRILL_RULES_DIR = "alerts/drill-rules"
+
+
+def _drill_rules(platform: Platform, config: Config) -> Files:
+    factor = config.drill_time_scale
+    note = (
+        f"Time-scaled for the fire drills (fleet-stack drill): the rules of alerts/rules with "
+        f"every range, subquery step and `for:` divided by {factor} (drill_time_scale)."
+    )
+    return {
+        f"{DRILL_RULES_DIR}/{f.service}.yml": render_rule_file(time_scaled(f, factor), note)
+        for f in rule_files(platform, config)
+    }
 
 
 def _rule_queries(platform: Platform, config: Config) -> list[Query]:
@@ -138,6 +154,12 @@ ARTIFACT_KINDS: tuple[ArtifactKind, ...] = (
         ("alerts/rules/*.yml",),
         _rules,
         _rule_queries,
+    ),
+    ArtifactKind(
+        "drill-rules",
+        "the same rules with shorter windows and `for:`, which the local stack loads in a drill",
+        (f"{DRILL_RULES_DIR}/*.yml",),
+        _drill_rules,
     ),
     ArtifactKind(
         "rule-tests",

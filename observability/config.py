@@ -59,6 +59,8 @@ class Config:
     k8s_jaeger_url: str = "http://jaeger.default:16686"
     #: Prometheus's scrape interval (Grafana's ``timeInterval``: the floor of ``$__interval``).
     scrape_interval: str = "15s"
+    #: The fire drills' rules (``alerts/drill-rules``) divide every window and ``for:`` by this.
+    drill_time_scale: int = 10
     #: The clusters, each with its own links (``[tool.dashboard-gen.clusters.<overlay>]``); their
     #: rules and dashboards go to ``k8s/overlays/<overlay>/monitoring/generated``. None: one
     #: set in ``k8s/monitoring`` with the links above.

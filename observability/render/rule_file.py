@@ -7,6 +7,7 @@ from observability.render.rules import RuleFile
 from observability.render.yamltext import dump
 
 
-def render_rule_file(rule_file: RuleFile) -> str:
+def render_rule_file(rule_file: RuleFile, note: str = "") -> str:
     data = {"groups": [g.as_data() for g in rule_file.groups]}
-    return dump(data, header=header(rule_file.modules))
+    text = header(rule_file.modules) + (f"\n{note}" if note else "")
+    return dump(data, header=text)

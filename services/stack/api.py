@@ -14,8 +14,10 @@ from pathlib import Path
 
 from services.stack import stack, system
 from services.stack.components import infrastructure_names
+from services.stack.components.base import Context
 from services.stack.components.ferretdb import external_mongodb_url, local_mongodb_url
 from services.stack.components.otelcol import ensure_collector
+from services.stack.components.prometheus import DRILL_RULES, NORMAL_RULES, load_rules, reload
 from services.stack.errors import StackError
 from services.stack.gotools import GO_TOOLS, ensure_go_tool
 from services.stack.paths import StackPaths, stack_paths
@@ -107,6 +109,21 @@ def outage(*names: str) -> Iterator[None]:
         yield
     finally:
         ensure_up(list(names))
+
+
+@contextmanager
+def drill_rules() -> Iterator[None]:
+    """The running Prometheus evaluates the time-scaled drill rules for the block, then the
+    normal rules again."""
+    ctx = Context(stack_paths())
+    port = configured_port("prometheus", 9090)
+    load_rules(ctx, DRILL_RULES)
+    try:
+        reload(port)
+        yield
+    finally:
+        load_rules(ctx, NORMAL_RULES)
+        reload(port)
 
 
 def down() -> None:
