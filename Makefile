@@ -27,7 +27,7 @@ down: $(STAMP)
 status: $(STAMP)
 	$(BIN)/fleet-stack status
 
-# Fire drills on the running stack: every drill, or one with `make drill NAME=DatabaseDown`.
+# Fire drills on the running stack: every drill, or some with `make drill NAME="broker-stopped DatabaseDown"`.
 drill: $(STAMP)
 	$(BIN)/fleet-stack drill $(NAME)
 

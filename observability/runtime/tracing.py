@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.util.types import Attributes
 
 from observability.runtime.metrics import telemetry_enabled
 
@@ -27,6 +32,69 @@ DEPLOYED_SAMPLING: Mapping[str, str] = {
 #: 10 % of its ingest rate and one in a hundred 2 to 6 % (``bench/ingest.py --sampling``). Set
 #: the variables to trace more or less.
 POSITION_SAMPLING: Mapping[str, str] = {**DEPLOYED_SAMPLING, "OTEL_TRACES_SAMPLER_ARG": "0.01"}
+
+
+#: A span started with this attribute true is always sampled, whatever the ratio: incidents
+#: (a dependency lost until it is back) are rare, and the alert's log records lead to them.
+ALWAYS_SAMPLED = "fleet.trace.always_sampled"
+
+
+class IncidentsSampled(Sampler):
+    """The configured sampler, except that spans marked ``ALWAYS_SAMPLED`` are sampled."""
+
+    def __init__(self, inner: Sampler) -> None:
+        self._inner = inner
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: trace.TraceState | None = None,
+    ) -> SamplingResult:
+        if attributes and attributes.get(ALWAYS_SAMPLED):
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, trace_state)
+        return self._inner.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"IncidentsSampled{{{self._inner.get_description()}}}"
+
+
+class IncidentSpan:
+    """One span from the moment a dependency is lost until it is back, always sampled, with
+    error status; the records logged about the incident carry its trace id."""
+
+    def __init__(self, tracer: trace.Tracer, name: str, attributes: Attributes = None) -> None:
+        self._tracer, self._name, self._attributes = tracer, name, dict(attributes or {})
+        self._span: trace.Span | None = None
+
+    def begin(self, description: str) -> None:
+        """The incident starts (nothing when one is already open)."""
+        if self._span is None:
+            attributes = {**self._attributes, ALWAYS_SAMPLED: True}
+            self._span = self._tracer.start_span(
+                self._name, kind=SpanKind.INTERNAL, attributes=attributes
+            )
+            self._span.set_status(Status(StatusCode.ERROR, description))
+
+    def end(self) -> None:
+        if self._span is not None:
+            self._span.end()
+            self._span = None
+
+    @contextmanager
+    def current(self) -> Iterator[None]:
+        """Records logged in the block carry the open incident's trace id (if one is open)."""
+        if self._span is None:
+            yield
+            return
+        with trace.use_span(self._span, end_on_exit=False):
+            yield
 
 
 def deployed_sampling(service: str) -> Mapping[str, str]:
@@ -57,6 +125,8 @@ def setup_tracing(
         return None
     resource = Resource.create({"service.name": service_name, "service.version": version})
     provider = TracerProvider(resource=resource)
+    # tracers made from now on read this (the ratio configured by the environment, and incidents)
+    provider.sampler = IncidentsSampled(provider.sampler)
     if _exporting():
         # Imported here: the exporter pulls in requests and protobuf, needless when not exporting.
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

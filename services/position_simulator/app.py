@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 
 from observability.runtime import Telemetry
 from observability.runtime.logs import fields
+from observability.runtime.tracing import IncidentSpan
 from services.common.app import create_service_app
 from services.common.broker import BrokerConnection
 from services.common.version import VERSION
@@ -52,6 +53,9 @@ def create_app(
     connected = telemetry.metrics.gauge(BROKER_CONNECTED)
     connected.set(0)
     telemetry.metrics.gauge(VEHICLES).set(len(tracks))
+    outage = IncidentSpan(
+        telemetry.tracer, "broker outage", {"messaging.destination.name": settings.position_queue}
+    )
 
     def on_broker_state(up: bool) -> None:
         connected.set(1 if up else 0)
@@ -62,9 +66,13 @@ def create_app(
             }
         )
         if up:
-            log.info("publishing to %s", settings.position_queue, extra=extra)
+            with outage.current():
+                log.info("publishing to %s", settings.position_queue, extra=extra)
+            outage.end()
         else:
-            log.warning("publishing paused until the broker is back", extra=extra)
+            outage.begin("the broker is unreachable")
+            with outage.current():
+                log.warning("publishing paused until the broker is back", extra=extra)
 
     broker.on_state = on_broker_state
     state: dict[str, ReplayEngine] = {}

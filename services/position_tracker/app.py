@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import SpanProcessor
 from pymongo.errors import PyMongoError
 
 from observability.runtime import Telemetry
+from observability.runtime.tracing import IncidentSpan
 from services.common.app import create_service_app
 from services.common.errors import problem
 from services.common.version import VERSION
@@ -75,7 +76,11 @@ def create_app(
     )
     gauge = telemetry.metrics.gauge
     queue_stats = QueueStats(settings, gauge(QUEUE_MESSAGES), gauge(BROKER_STORE_USAGE))
-    database_probe = DatabaseProbe(store.ping, gauge(DATABASE_UP))
+    database_probe = DatabaseProbe(
+        store.ping,
+        gauge(DATABASE_UP),
+        IncidentSpan(telemetry.tracer, "database outage", {"db.system.name": "mongodb"}),
+    )
     dead_letters = DeadLetterMover(settings, DeadLetterArchive(store.db))
 
     @asynccontextmanager

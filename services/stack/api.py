@@ -23,6 +23,7 @@ from services.stack.gotools import GO_TOOLS, ensure_go_tool
 from services.stack.paths import StackPaths, stack_paths
 from services.stack.ports import HOST, configured_port
 from services.stack.stack import ComponentStatus, UpResult
+from services.stack.supervisor import Supervisor
 
 __all__ = [
     "ALERTMANAGER_URL",
@@ -109,6 +110,11 @@ def outage(*names: str) -> Iterator[None]:
         yield
     finally:
         ensure_up(list(names))
+
+
+def pid(name: str) -> int:
+    """The running process of a component (0 when it is not running)."""
+    return int(Supervisor(stack_paths()).processes().get(name, {}).get("pid", 0))
 
 
 @contextmanager

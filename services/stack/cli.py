@@ -125,29 +125,38 @@ def install(tools: tuple[str, ...]) -> None:
 install.help = (install.help or "") + " " + ", ".join(api.TOOL_NAMES) + "."
 
 
-if __name__ == "__main__":
-    main()
-
-
 @main.command()
-@click.argument("alerts", nargs=-1)
+@click.argument("names", nargs=-1)
 @click.option("--list", "list_only", is_flag=True, help="List the drills and exit.")
 @_one_line_errors
-def drill(alerts: tuple[str, ...], list_only: bool) -> None:
-    """Fire drills: cause each alert's real fault on the running stack, wait for Prometheus to
-    fire it and Alertmanager to route it, check its dashboard, logs and a trace, remove the
-    fault and wait for it to resolve. ALERTS default to every drill; exit 1 if any step fails.
+def drill(names: tuple[str, ...], list_only: bool) -> None:
+    """Fire drills: cause each fault on the running stack with the time-scaled rules loaded,
+    wait for Prometheus to fire each of its alerts and Alertmanager to route them, check a
+    dashboard panel shows it, remove the fault, wait for them to resolve, then find the fault's
+    records through the logs link and a trace of one. NAMES are drills or alerts (default: every
+    drill). Prints a Markdown table; exit 1 if any step fails.
     """
-    from services.stack.drills.catalog import DRILLS, drill_named
-    from services.stack.drills.runner import run_drill, table
+    from services.stack.drills.catalog import NOT_DRILLED, drills_named
+    from services.stack.drills.runner import drilling, run_drill, table
 
+    chosen = drills_named(list(names))
     if list_only:
-        for known in DRILLS:
-            click.echo(f"{known.alert}: {known.what}")
+        for known in chosen:
+            click.echo(f"{known.name}: {known.what}\n  raises {', '.join(known.alerts)}")
+        if not names:
+            for alert, why in NOT_DRILLED.items():
+                click.echo(f"not drilled: {alert}: {why}")
         return
-    chosen = [drill_named(a) for a in alerts] if alerts else list(DRILLS)
-    api.ensure_up(quiet=False)
-    results = [run_drill(d, say=lambda line: click.echo(line, err=True)) for d in chosen]
+    api.ensure_up()
+    say = lambda line: click.echo(f"{time.strftime('%H:%M:%S')} {line}", err=True)  # noqa: E731
+    results = []
+    with drilling():
+        for one in chosen:
+            results += run_drill(one, say=say)
     click.echo(table(results))
     if not all(r.ok for r in results):
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,60 +1,168 @@
-"""The fire drills: for an alert, the real fault that should raise it on the local stack, the
-traffic that makes the fault visible, and where its log records are."""
+"""The fire drills: per real fault, the alerts it must raise on the local stack, and which of
+the log records the alert's logs link shows are the fault's.
+
+Every symptom alert and every SLO's page alert that the local stack can raise is in a drill;
+``NOT_DRILLED`` says why each remaining one is not.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from services.stack import api
+from services.stack.drills.faults import Fault, poison, stalled, stopped
+
+#: The records an engineer looks at first: the warnings and errors.
+PROBLEMS = "log.level:(error OR warning)"
+#: What uvicorn logs when a service stops.
+SHUTDOWN = 'message:"Shutting down"'
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """An alert a drill must raise, and how its evidence is found."""
+
+    alert: str
+    #: The instance to wait for: ``critical`` for an SLO's page (its ticket is ``warning``).
+    severity: str = ""
+    #: The fault's records among those the logs link shows (Lucene), when not the drill's.
+    records: str = ""
+    #: Why no trace can lead from these records (none is required then); '' means one must.
+    untraced: str = ""
 
 
 @dataclass(frozen=True)
 class Drill:
-    """One alert's drill. ``fault`` causes the fault for the duration of its block."""
-
-    alert: str
-    fault: Callable[[], AbstractContextManager[None]]
+    name: str
     what: str
-    #: The Lucene query of the fault's log records (the service's logs of that moment).
-    logs: str
-    #: Severity of the alert instance to wait for (page or ticket of an SLO: ``critical``).
-    severity: str = ""
+    fault: Fault
+    alarms: tuple[Alarm, ...]
+    #: The fault's records among those the logs link shows (Lucene). When the alert's dashboard
+    #: has no logs link (the components'), this alone is the query, so it names the service.
+    records: str = PROBLEMS
+
+    @property
+    def alerts(self) -> tuple[str, ...]:
+        return tuple(a.alert for a in self.alarms)
 
 
-def _stopped(*names: str) -> Callable[[], AbstractContextManager[None]]:
-    return lambda: api.outage(*names)
-
+_NO_REQUEST = "no request reaches a stopped {}"
 
 DRILLS: tuple[Drill, ...] = (
-    # the SLO first: the other faults make the API fail too, and so burn its budget
     Drill(
-        "ApiAvailabilityBudgetBurn",
-        _stopped("position-tracker"),
-        "the position tracker stopped: every API call answers 5xx (a fast burn)",
-        'service.name:"api-gateway" AND log.level:(error OR warning)',
-        severity="critical",
+        "tracker-stopped",
+        "the position tracker stopped: the API answers 5xx, nothing is stored",
+        stopped("position-tracker"),
+        (
+            Alarm("ApiAvailabilityBudgetBurn", "critical"),
+            Alarm("GatewayUpstreamErrors"),
+            Alarm("PositionTrackerDown", records=SHUTDOWN, untraced=_NO_REQUEST.format("tracker")),
+            Alarm(
+                "PositionIngestBudgetBurnSLIAbsent",
+                records=SHUTDOWN,
+                untraced=_NO_REQUEST.format("tracker"),
+            ),
+            Alarm(
+                "PositionDataStaleSLIAbsent",
+                records=SHUTDOWN,
+                untraced=_NO_REQUEST.format("tracker"),
+            ),
+        ),
     ),
     Drill(
-        "DatabaseDown",
-        _stopped("ferretdb"),
-        "the database (FerretDB) stopped",
-        # the tracker's own records (its snapshot reads) carry no trace; the API's do
-        'service.name:("position-tracker" OR "api-gateway") AND log.level:(error OR warning)',
+        "database-stopped",
+        "the database (FerretDB) stopped: the tracker cannot store and stops consuming",
+        stopped("ferretdb"),
+        (
+            Alarm("DatabaseDown"),
+            Alarm("PositionsNotStored"),
+            Alarm("PositionQueueBacklogGrowing"),
+            Alarm("PositionDataStale", "critical"),
+        ),
+        # the tracker's own warnings (snapshot reads) carry no trace; the API's errors do
+        records=PROBLEMS,
     ),
     Drill(
-        "SimulatorBrokerDisconnected",
-        _stopped("activemq"),
-        "the broker (ActiveMQ) stopped",
-        'service.name:"position-simulator" AND log.level:(error OR warning)',
+        "broker-stopped",
+        "the broker (ActiveMQ) stopped: nothing is published",
+        stopped("activemq"),
+        (Alarm("SimulatorBrokerDisconnected"),),
+    ),
+    Drill(
+        "simulator-stopped",
+        "the position simulator stopped: no position arrives",
+        stopped("position-simulator"),
+        (
+            Alarm(
+                "PositionSimulatorDown",
+                records=SHUTDOWN,
+                untraced=_NO_REQUEST.format("simulator"),
+            ),
+        ),
+    ),
+    Drill(
+        "gateway-stopped",
+        "the API gateway stopped: the map gets 502 from nginx",
+        stopped("api-gateway"),
+        (
+            Alarm("ApiGatewayDown"),
+            Alarm("ApiAvailabilityBudgetBurnSLIAbsent"),
+            Alarm("ApiLatencyBudgetBurnSLIAbsent"),
+        ),
+        records=SHUTDOWN,
+    ),
+    Drill(
+        "tracker-stalled",
+        "the position tracker frozen 1 s in every 1.5 s: the API answers, late",
+        stalled("position-tracker"),
+        (Alarm("ApiLatencyBudgetBurn", "critical", records='url.path:"/api/vehicles"'),),
+    ),
+    Drill(
+        "poison-messages",
+        "3 messages a second that are not positions, beside the simulator's",
+        poison(3.0),
+        (Alarm("PositionsDeadLetterRateHigh"),),
+        records='event.action:"position-dead-lettered"',
+    ),
+    Drill(
+        "collector-stopped",
+        "the OpenTelemetry collector stopped: no span, no log line is shipped",
+        stopped("otelcol"),
+        (Alarm("OtelCollectorDown"),),
+        # what the services say while they cannot export their spans
+        records="log.logger:opentelemetry.exporter* AND " + PROBLEMS,
+    ),
+    Drill(
+        "log-store-stopped",
+        "Elasticsearch stopped: log lines wait in the collector's queue",
+        stopped("elasticsearch"),
+        (Alarm("ElasticsearchDown"), Alarm("LogsNotShipping")),
+        # every line written during the outage, shipped once it is back: none lost
+        records="service.name:*",
     ),
 )
 
+#: The alerts no drill raises locally, and why.
+NOT_DRILLED: dict[str, str] = {
+    "PositionIngestBudgetBurn": (
+        "the tracker stops consuming when it cannot store (DatabaseDown, PositionsNotStored), so "
+        "no local fault makes it receive positions it then fails to store"
+    ),
+    "BrokerStoreFillingUp": "filling 80 % of the broker's store takes gigabytes of messages",
+    "LogBufferFillingUp": "half of 100 queued batches takes a long log-store outage",
+    "LogsDropped": "the collector drops lines only after its retries run out (losing logs)",
+    "FluentBitNotShipping": "Fluent Bit runs in the clusters only",
+    "FluentBitBufferFillingUp": "Fluent Bit runs in the clusters only",
+    "FluentBitDroppingLogs": "Fluent Bit runs in the clusters only",
+}
 
-def drill_named(name: str) -> Drill:
-    for drill in DRILLS:
-        if drill.alert == name:
-            return drill
-    known = ", ".join(d.alert for d in DRILLS)
-    raise api.StackError(f"no drill for alert {name!r} (drills: {known})")
+
+def drills_named(names: list[str]) -> list[Drill]:
+    """The drills named (by drill or by one of their alerts), in catalog order; all if none."""
+    if not names:
+        return list(DRILLS)
+    unknown = [n for n in names if not any(n == d.name or n in d.alerts for d in DRILLS)]
+    if unknown:
+        known = ", ".join(d.name for d in DRILLS)
+        raise api.StackError(f"no drill named {', '.join(unknown)} (drills: {known})")
+    return [d for d in DRILLS if d.name in names or set(d.alerts) & set(names)]

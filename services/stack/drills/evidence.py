@@ -9,16 +9,20 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 
 from observability.catalog.correlation import LOG_INDEX_PREFIX, TRACE_ID_FIELD, TRACE_INDEX_PREFIX
 from observability.checks.promql import parse, selector_name, vector_selectors
+from observability.render.grafana.correlation import KIBANA_TITLE
 from observability.render.grafana.files import DASHBOARD_DIR
 from observability.render.grafana.variables import substitute, values_for
 from services.stack import api
 
 _RECORD = re.compile(r"^[a-z_]+:")
+#: Kibana's Discover link: the KQL of ``_a=(...,query:(language:kuery,query:'...'))``.
+_KQL = re.compile(r"query:\(language:kuery,query:'((?:[^']|'')*)'\)")
 
 
 def firing(alert: str, severity: str = "") -> list[dict]:
@@ -87,15 +91,37 @@ def _mean(points: list[float]) -> float:
     return statistics.fmean(points) if points else 0.0
 
 
+def _dashboard(repo: Path, dashboard_url: str) -> dict:
+    uid = dashboard_url.rstrip("/").rsplit("/", 1)[-1]
+    return json.loads((repo / DASHBOARD_DIR / f"{uid}.json").read_text())
+
+
+def _services(board: dict) -> dict[str, str]:
+    """The values of the dashboard's variables, as its ``service`` variable holds them."""
+    services = next(v["query"] for v in board["templating"]["list"] if v["name"] == "service")
+    return values_for(tuple(services.split(",")), "local")
+
+
+def logs_link_query(repo: Path, dashboard_url: str) -> str:
+    """The query of the dashboard's "Logs of this moment (Kibana)" link, its variables
+    substituted ('' when the dashboard has none)."""
+    board = _dashboard(repo, dashboard_url)
+    for panel in board["panels"]:
+        for link in panel.get("links") or []:
+            if link.get("title", "").startswith(KIBANA_TITLE):
+                found = _KQL.search(unquote(link["url"]))
+                if found:
+                    return substitute(found.group(1), _services(board))
+    return ""
+
+
 def dashboard_evidence(
     repo: Path, dashboard_url: str, metrics: set[str], fault_at: float, now: float
 ) -> list[PanelEvidence]:
     """Panels of the alert's dashboard that plot one of its metrics and changed when the
     fault began (the mean of their values before it against after it)."""
-    uid = dashboard_url.rstrip("/").rsplit("/", 1)[-1]
-    board = json.loads((repo / DASHBOARD_DIR / f"{uid}.json").read_text())
-    services = next(v["query"] for v in board["templating"]["list"] if v["name"] == "service")
-    values = values_for(tuple(services.split(",")), "local")
+    board = _dashboard(repo, dashboard_url)
+    values = _services(board)
     found = []
     for panel in board["panels"]:
         for target in panel.get("targets", []):
@@ -117,15 +143,15 @@ def _iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat()
 
 
-def log_records(query: str, since: float) -> list[dict]:
-    """The records of ``query`` logged since ``since`` (newest first)."""
+def log_records(query: str, since: float, until: float) -> list[dict]:
+    """The records of ``query`` (Lucene) logged between two moments (newest first)."""
     body = {
         "size": 500,
         "sort": [{"@timestamp": "desc"}],
         "query": {
             "bool": {
                 "must": [{"query_string": {"query": query}}],
-                "filter": [{"range": {"@timestamp": {"gte": _iso(since)}}}],
+                "filter": [{"range": {"@timestamp": {"gte": _iso(since), "lte": _iso(until)}}}],
             }
         },
     }

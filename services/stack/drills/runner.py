@@ -1,10 +1,10 @@
-"""Run a fire drill on the local stack: cause the fault, wait for the real Prometheus to fire the
-alert and the real Alertmanager to route it, follow it to the dashboard, the logs and a trace,
-remove the fault, wait for the alert to resolve. Every step is timed and checked."""
+"""Run fire drills on the local stack: cause the fault, wait for the real Prometheus to fire each
+of its alerts and the real Alertmanager to route them, follow each to its dashboard, remove the
+fault, wait for them to resolve, then find the fault's log records through the alert's logs link
+and a trace of one of them. Every step is timed and checked."""
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,12 +16,18 @@ import httpx
 from observability.render.alertmanager import RECEIVERS
 from services.stack import api
 from services.stack.drills import evidence
-from services.stack.drills.catalog import Drill
+from services.stack.drills.catalog import Alarm, Drill
+from services.stack.drills.faults import sampled_traceparent
 from services.stack.paths import REPO_ROOT
 
-#: How long an alert may take to fire (its `for:` and windows, plus Prometheus's rounds).
-FIRE_TIMEOUT_S = 420.0
-RESOLVE_TIMEOUT_S = 600.0
+#: How long an alert may take to fire with the time-scaled rules (their `for:` and windows,
+#: plus Prometheus's rounds), and to resolve once the fault is gone.
+FIRE_TIMEOUT_S = 300.0
+RESOLVE_TIMEOUT_S = 420.0
+#: How long an alert left by the previous fault may take to clear before the next drill.
+QUIET_TIMEOUT_S = 420.0
+#: How long the fault's records and spans may take to reach Elasticsearch.
+SHIPPING_TIMEOUT_S = 90.0
 POLL_S = 5.0
 #: The API traffic a drill keeps up (a dispatcher's map polling), so faults show in requests.
 TRAFFIC_INTERVAL_S = 0.25
@@ -31,6 +37,7 @@ GATEWAY_URL = "http://127.0.0.1:8000"
 @dataclass
 class DrillResult:
     alert: str
+    drill: str = ""
     fired_after: float | None = None
     receiver: str = ""
     dashboard: str = ""
@@ -54,13 +61,6 @@ def _wait(check: Callable[[], object], timeout: float) -> tuple[object, float] |
     return None
 
 
-def _sampled_trace() -> dict[str, str]:
-    """A W3C trace context asking for the trace to be sampled: the services' parent-based
-    samplers follow it, so every drill request has its spans (a probe, not a user: users are
-    sampled one in ten)."""
-    return {"traceparent": f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01"}
-
-
 @contextmanager
 def traffic() -> Iterator[None]:
     """Polls of the vehicle list through the gateway, as the live map makes them, traced."""
@@ -70,7 +70,8 @@ def traffic() -> Iterator[None]:
         with httpx.Client(timeout=3) as client:
             while not stop.is_set():
                 with suppress(httpx.HTTPError):
-                    client.get(f"{GATEWAY_URL}/api/vehicles", headers=_sampled_trace())
+                    headers = {"traceparent": sampled_traceparent()}
+                    client.get(f"{GATEWAY_URL}/api/vehicles", headers=headers)
                 stop.wait(TRAFFIC_INTERVAL_S)
 
     thread = threading.Thread(target=poll, daemon=True)
@@ -82,61 +83,123 @@ def traffic() -> Iterator[None]:
         thread.join()
 
 
-def _follow(drill: Drill, result: DrillResult, alert: dict, fault_at: float) -> None:
-    """The on-call engineer's steps once the alert fires."""
-    routed = _wait(lambda: evidence.in_alertmanager(drill.alert), 60)
+@contextmanager
+def drilling() -> Iterator[None]:
+    """The time-scaled rules loaded and the map's traffic running, for a run of drills."""
+    with api.drill_rules(), traffic():
+        yield
+
+
+def _firing(alarm: Alarm) -> bool:
+    return bool(evidence.firing(alarm.alert, alarm.severity))
+
+
+def _route(alarm: Alarm, result: DrillResult) -> None:
+    """Alertmanager holds the alert, on the receiver its severity routes to."""
+    routed = _wait(lambda: evidence.in_alertmanager(alarm.alert), 60)
     if routed is None:
         result.failures.append("Alertmanager never held it")
-    else:
-        receivers = {r["name"] for a in routed[0] for r in a["receivers"]}  # type: ignore[attr-defined]
-        expected = RECEIVERS[alert["labels"]["severity"]]
-        result.receiver = ", ".join(sorted(receivers))
-        if receivers != {expected}:
-            result.failures.append(f"routed to {result.receiver}, the config says {expected}")
-    expr = evidence.rules("alert").get(drill.alert)
+        return
+    held: list[dict] = routed[0]  # type: ignore[assignment]
+    severities = {a["labels"]["severity"] for a in held}
+    receivers = {r["name"] for a in held for r in a["receivers"]}
+    expected = {RECEIVERS[s] for s in severities if not alarm.severity or s == alarm.severity}
+    result.receiver = ", ".join(sorted(receivers))
+    if not expected <= receivers:
+        result.failures.append(f"routed to {result.receiver}, the config says {expected}")
+
+
+def _show(alarm: Alarm, result: DrillResult, fault_at: float) -> str:
+    """A panel of the alert's dashboard shows the anomaly; returns the dashboard's URL."""
+    (instance,) = evidence.firing(alarm.alert, alarm.severity)[:1] or [None]
+    if instance is None:
+        result.failures.append("stopped firing before it could be followed")
+        return ""
+    dashboard_url = instance["annotations"]["dashboard_url"]
+    expr = evidence.rules("alert").get(alarm.alert)
     if expr is None:
-        raise api.StackError(f"Prometheus has no alerting rule {drill.alert}")
-    metrics = evidence.metrics_of(expr)
+        raise api.StackError(f"Prometheus has no alerting rule {alarm.alert}")
     panels = evidence.dashboard_evidence(
-        REPO_ROOT, alert["annotations"]["dashboard_url"], metrics, fault_at, time.time()
+        REPO_ROOT, dashboard_url, evidence.metrics_of(expr), fault_at, time.time()
     )
     result.dashboard = str(panels[0]) if panels else ""
     if not panels:
-        result.failures.append(f"no panel of {alert['annotations']['dashboard_url']} shows it")
-    records = evidence.log_records(drill.logs, fault_at)
-    result.logs = len(records)
-    if not records:
-        result.failures.append(f"no log record matches {drill.logs}")
-    result.trace = evidence.traced(records)
-    if records and not result.trace:
-        result.failures.append("no trace id of those records has spans in the traces index")
+        result.failures.append(f"no panel of {dashboard_url} shows it")
+    return dashboard_url
 
 
-def run_drill(drill: Drill, say: Callable[[str], None] = print) -> DrillResult:
-    result = DrillResult(drill.alert)
-    if evidence.firing(drill.alert, drill.severity):
-        result.failures.append("already firing before the fault")
-        return result
-    with traffic():
-        say(f"{drill.alert}: {drill.what}")
-        fault_at = time.time()
-        with drill.fault():
-            fired = _wait(lambda: evidence.firing(drill.alert, drill.severity), FIRE_TIMEOUT_S)
-            if fired is None:
-                result.failures.append(f"did not fire within {FIRE_TIMEOUT_S:.0f} s")
-                return result
-            instances, result.fired_after = fired
-            say(f"{drill.alert}: fired after {result.fired_after:.0f} s; following it")
-            _follow(drill, result, instances[0], fault_at)  # type: ignore[index]
-        say(f"{drill.alert}: fault removed; waiting for it to resolve")
-        resolved = _wait(
-            lambda: not evidence.firing(drill.alert, drill.severity), RESOLVE_TIMEOUT_S
-        )
-        if resolved is None:
-            result.failures.append(f"did not resolve within {RESOLVE_TIMEOUT_S:.0f} s")
+def _logs_and_trace(
+    drill: Drill, alarm: Alarm, result: DrillResult, dashboard_url: str, window: tuple[float, float]
+) -> None:
+    """The logs link's query, narrowed to the fault's records, finds some in the fault's
+    window; one of their trace ids has spans (unless the alarm says why none can)."""
+    scope = evidence.logs_link_query(REPO_ROOT, dashboard_url) if dashboard_url else ""
+    query = f"({scope}) AND ({alarm.records or drill.records})" if scope else drill.records
+
+    def found() -> tuple[list[dict], str] | None:
+        records = evidence.log_records(query, *window)
+        trace = evidence.traced(records) if records and not alarm.untraced else ""
+        return (records, trace) if records and (trace or alarm.untraced) else None
+
+    shipped = _wait(found, SHIPPING_TIMEOUT_S)
+    if shipped is None:
+        records = evidence.log_records(query, *window)
+        result.logs = len(records)
+        if not records:
+            result.failures.append(f"no log record matches {query}")
         else:
-            result.resolved_after = resolved[1]
-    return result
+            result.failures.append("no trace id of those records has spans in the traces index")
+        return
+    (records, trace), _ = shipped  # type: ignore[misc]
+    result.logs, result.trace = len(records), trace or f"n/a: {alarm.untraced}"
+
+
+def run_drill(drill: Drill, say: Callable[[str], None] = print) -> list[DrillResult]:
+    """One drill, with the time-scaled rules loaded (``drilling``): a result per alarm."""
+    results = {a.alert: DrillResult(a.alert, drill.name) for a in drill.alarms}
+    left = [a for a in drill.alarms if _firing(a)]
+    if left:
+        say(f"{drill.name}: waiting for {', '.join(a.alert for a in left)} to clear first")
+        if _wait(lambda: not any(_firing(a) for a in drill.alarms), QUIET_TIMEOUT_S) is None:
+            for alarm in drill.alarms:
+                if _firing(alarm):
+                    results[alarm.alert].failures.append("already firing before the fault")
+            return list(results.values())
+    say(f"{drill.name}: {drill.what}")
+    dashboards: dict[str, str] = {}
+    fault_at = time.time()
+    started = time.monotonic()
+    with drill.fault():
+        waiting = list(drill.alarms)
+        while waiting and time.monotonic() - started < FIRE_TIMEOUT_S:
+            for alarm in [a for a in waiting if _firing(a)]:
+                result = results[alarm.alert]
+                result.fired_after = time.monotonic() - started
+                say(f"{drill.name}: {alarm.alert} fired after {result.fired_after:.0f} s")
+                _route(alarm, result)
+                dashboards[alarm.alert] = _show(alarm, result, fault_at)
+                waiting.remove(alarm)
+            if waiting:
+                time.sleep(POLL_S)
+        for alarm in waiting:
+            results[alarm.alert].failures.append(f"did not fire within {FIRE_TIMEOUT_S:.0f} s")
+    fault_end = time.time()
+    ended = time.monotonic()
+    say(f"{drill.name}: fault removed; waiting for the alerts to resolve")
+    fired = [a for a in drill.alarms if results[a.alert].fired_after is not None]
+    unresolved = list(fired)
+    while unresolved and time.monotonic() - ended < RESOLVE_TIMEOUT_S:
+        for alarm in [a for a in unresolved if not _firing(a)]:
+            results[alarm.alert].resolved_after = time.monotonic() - ended
+            unresolved.remove(alarm)
+        if unresolved:
+            time.sleep(POLL_S)
+    for alarm in unresolved:
+        results[alarm.alert].failures.append(f"did not resolve within {RESOLVE_TIMEOUT_S:.0f} s")
+    window = (fault_at, fault_end + 30)
+    for alarm in fired:
+        _logs_and_trace(drill, alarm, results[alarm.alert], dashboards[alarm.alert], window)
+    return list(results.values())
 
 
 def _seconds(value: float | None) -> str:
@@ -146,14 +209,16 @@ def _seconds(value: float | None) -> str:
 def table(results: list[DrillResult]) -> str:
     """The drills as a Markdown table (what the README shows)."""
     rows = [
-        "| alert | fired after | receiver | dashboard evidence | logs | trace | resolved after | result |",
-        "|---|---|---|---|---|---|---|---|",
+        "| drill | alert | fired after | receiver | dashboard evidence | logs | trace "
+        "| resolved after | result |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         verdict = "ok" if r.ok else "FAILED: " + "; ".join(r.failures)
+        trace = r.trace if r.trace.startswith("n/a") else r.trace[:16]
         rows.append(
-            f"| {r.alert} | {_seconds(r.fired_after)} | {r.receiver or '-'} | "
-            f"{r.dashboard or '-'} | {r.logs} records | {r.trace[:16] or '-'} | "
+            f"| {r.drill} | {r.alert} | {_seconds(r.fired_after)} | {r.receiver or '-'} | "
+            f"{r.dashboard or '-'} | {r.logs} records | {trace or '-'} | "
             f"{_seconds(r.resolved_after)} | {verdict} |"
         )
     return "\n".join(rows)
