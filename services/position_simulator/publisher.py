@@ -42,12 +42,19 @@ class PublishFailed(Exception):
         self.reason = reason
 
 
+#: The JMS message group header (ActiveMQ message groups).
+GROUP_HEADER = "JMSXGroupID"
+
+
 def encode(emission: Emission, body_format: BodyFormat) -> tuple[str, dict[str, str]]:
-    """The message body and format-specific headers of one emission."""
+    """The message body and headers of one emission. Every position of a vehicle is in the
+    message group named after it (``JMSXGroupID``): ActiveMQ hands a group to one consumer at a
+    time, in order, so several trackers keep each vehicle's positions in sequence."""
     args = (emission.vehicle, emission.point.lat, emission.point.lon, emission.timestamp)
+    group = {GROUP_HEADER: emission.vehicle}
     if body_format is BodyFormat.FLEETMAN:
-        return jms_map_json_body(fleetman_fields(*args)), dict(JMS_MAP_JSON_HEADERS)
-    return position_body(*args), {}
+        return jms_map_json_body(fleetman_fields(*args)), {**JMS_MAP_JSON_HEADERS, **group}
+    return position_body(*args), group
 
 
 class PositionPublisher:

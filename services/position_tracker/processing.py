@@ -40,6 +40,16 @@ class Incoming:
     def message_id(self) -> str:
         return self.headers.get("message-id", "")
 
+    def held_alone(self, vehicle: str) -> bool:
+        """Whether the broker gives this vehicle's messages to this consumer alone, as it has
+        since its previous one: the message is in the vehicle's group (``JMSXGroupID``) and the
+        group did not just move here (ActiveMQ marks a group's first message for a consumer
+        ``JMSXGroupFirstForConsumer``)."""
+        return (
+            self.headers.get("JMSXGroupID") == vehicle
+            and self.headers.get("JMSXGroupFirstForConsumer") != "true"
+        )
+
     @property
     def published_at(self) -> float | None:
         """When the broker accepted it (the JMS timestamp ActiveMQ sets, in ms)."""
@@ -80,13 +90,17 @@ class PreviousPositions:
     #: Vehicles found with no stored position while deciding the current batch.
     _unknown: set[str] = field(default_factory=set)
 
-    def prepare(self, vehicles: Iterable[str]) -> None:
-        """Read the latest positions of the vehicles this tracker has not seen yet in one query,
-        not one per vehicle: a thousand new vehicles cost one read, not a thousand."""
-        unseen = set(vehicles) - self.newest.keys()
+    def prepare(self, vehicles: Iterable[str], shared: Iterable[str] = ()) -> None:
+        """Read in one query (not one per vehicle: a thousand new vehicles cost one read) the
+        latest positions of the vehicles this tracker has not seen yet, and of the ``shared``
+        ones: vehicles whose positions another tracker may have stored since (no message group
+        holds them here), whose remembered position may be stale."""
+        unseen = (set(vehicles) - self.newest.keys()) | set(shared)
         if not unseen:
             return
         found = self.lookup_latest(unseen)
+        for vehicle in unseen - found.keys():
+            self.newest.pop(vehicle, None)
         self.newest.update(found)
         self._unknown = unseen - found.keys()
 
@@ -132,7 +146,10 @@ def decide(
         ((i, p) for i, (_, p) in enumerate(parsed) if isinstance(p, Position)),
         key=lambda ip: (ip[1].vehicle, ip[1].timestamp),
     )
-    previous.prepare(p.vehicle for _, p in valid)
+    previous.prepare(
+        (p.vehicle for _, p in valid),
+        shared={p.vehicle for i, p in valid if not parsed[i][0].held_alone(p.vehicle)},
+    )
     planned = _legs_within(valid)
     outcomes: dict[int, StoredPosition | Rejection] = {}
     duplicates: set[int] = set()

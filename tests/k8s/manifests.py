@@ -207,6 +207,48 @@ def containers(docs: list[dict], *, include_init: bool = True) -> Iterator[Conta
                 yield Container(workload, pod, spec, init=True)
 
 
+#: KEDA's defaults for a ScaledObject that leaves out its bounds (and for what it targets).
+KEDA_DEFAULT_MIN_REPLICAS = 0
+KEDA_DEFAULT_MAX_REPLICAS = 100
+KEDA_DEFAULT_TARGET = ("apps/v1", "Deployment")
+
+
+def scale_target(scaled_object: dict) -> tuple[str, str, str, str]:
+    """(namespace, apiVersion, kind, name) of the workload a KEDA ScaledObject scales."""
+    ref = scaled_object["spec"]["scaleTargetRef"]
+    api_version, kind = KEDA_DEFAULT_TARGET
+    return (
+        namespace_of(scaled_object),
+        ref.get("apiVersion", api_version),
+        ref.get("kind", kind),
+        ref["name"],
+    )
+
+
+def scaled_objects(docs: list[dict], workload: dict) -> list[dict]:
+    """The KEDA ScaledObjects that scale `workload`."""
+    key = (
+        namespace_of(workload),
+        workload["apiVersion"],
+        workload["kind"],
+        workload["metadata"]["name"],
+    )
+    return [d for d in docs if d.get("kind") == "ScaledObject" and scale_target(d) == key]
+
+
+def replica_bounds(docs: list[dict], workload: dict) -> tuple[int, int]:
+    """The fewest and the most replicas a workload runs: its ScaledObject's bounds when KEDA
+    scales it (KEDA then owns `replicas`), else its own `replicas` (1 when left out)."""
+    for scaler in scaled_objects(docs, workload):
+        spec = scaler["spec"]
+        return (
+            spec.get("minReplicaCount", KEDA_DEFAULT_MIN_REPLICAS),
+            spec.get("maxReplicaCount", KEDA_DEFAULT_MAX_REPLICAS),
+        )
+    fixed = workload["spec"].get("replicas", 1)
+    return fixed, fixed
+
+
 def selects(selector: dict | None, labels: dict[str, str]) -> bool:
     """Whether a label selector (matchLabels/matchExpressions, or a plain map) selects labels."""
     if selector is None:

@@ -10,11 +10,15 @@ import re
 from collections.abc import Callable, Iterator
 
 from tests.k8s.manifests import (
+    KEDA_DEFAULT_MAX_REPLICAS,
+    KEDA_DEFAULT_MIN_REPLICAS,
     Container,
     containers,
     namespace_of,
     pod_labels,
     pod_spec,
+    replica_bounds,
+    scale_target,
     selects,
     workloads,
 )
@@ -213,18 +217,46 @@ def referenced_config_exists(docs: list[dict]) -> list[str]:
 
 
 def replicated_workloads_have_pdb(docs: list[dict]) -> list[str]:
-    """A workload of more than one replica has a PodDisruptionBudget that selects it."""
+    """A workload that runs more than one replica (fixed, or at most, when a KEDA ScaledObject
+    scales it) has a PodDisruptionBudget that selects it."""
     budgets = [d for d in docs if d["kind"] == "PodDisruptionBudget"]
     found = []
     for workload in workloads(docs):
-        if workload["kind"] == "DaemonSet" or workload["spec"].get("replicas", 1) <= 1:
+        _, most = replica_bounds(docs, workload)
+        if workload["kind"] == "DaemonSet" or most <= 1:
             continue
         if not any(
             namespace_of(b) == namespace_of(workload)
             and selects(b["spec"].get("selector"), pod_labels(workload))
             for b in budgets
         ):
-            found.append(f"{_ref(workload)}: {workload['spec']['replicas']} replicas, no PDB")
+            found.append(f"{_ref(workload)}: up to {most} replicas, no PDB")
+    return found
+
+
+def scaled_objects_own_their_target(docs: list[dict]) -> list[str]:
+    """Every KEDA ScaledObject scales a workload of the render, alone, within sane bounds, and
+    that workload leaves `replicas` out: the ScaledObject's HPA owns the count, which every
+    `kubectl apply` would otherwise reset to the manifest's."""
+    found = []
+    present = {
+        (namespace_of(w), w["apiVersion"], w["kind"], w["metadata"]["name"]): w
+        for w in workloads(docs)
+    }
+    scalers = [d for d in docs if d["kind"] == "ScaledObject"]
+    for scaler in scalers:
+        target = scale_target(scaler)
+        name = f"{target[2]}/{target[0]}/{target[3]}"
+        low = scaler["spec"].get("minReplicaCount", KEDA_DEFAULT_MIN_REPLICAS)
+        high = scaler["spec"].get("maxReplicaCount", KEDA_DEFAULT_MAX_REPLICAS)
+        if target not in present:
+            found.append(f"{_ref(scaler)}: scales {name}, which is not in the render")
+        elif "replicas" in present[target]["spec"]:
+            found.append(f"{_ref(scaler)}: {name} sets replicas, which the HPA owns")
+        elif sum(scale_target(s) == target for s in scalers) > 1:
+            found.append(f"{_ref(scaler)}: {name} has several ScaledObjects")
+        elif not 0 <= low <= high or high < 1:
+            found.append(f"{_ref(scaler)}: replicas {low}..{high}")
     return found
 
 
@@ -250,6 +282,7 @@ POLICIES: dict[str, Policy] = {
     "network_policies_select_pods": network_policies_select_pods,
     "referenced_config_exists": referenced_config_exists,
     "replicated_workloads_have_pdb": replicated_workloads_have_pdb,
+    "scaled_objects_own_their_target": scaled_objects_own_their_target,
     "pods_are_named": pods_are_named,
 }
 

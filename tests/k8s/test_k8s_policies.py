@@ -61,6 +61,20 @@ spec:
 GOOD = [doc for doc in GOOD if doc]
 
 
+#: KEDA scaling GOOD's Deployment from 2 to 4 replicas (GOOD itself has no ScaledObject).
+SCALED_OBJECT = {
+    "apiVersion": "keda.sh/v1alpha1",
+    "kind": "ScaledObject",
+    "metadata": {"name": "demo"},
+    "spec": {
+        "scaleTargetRef": {"name": "demo"},
+        "minReplicaCount": 2,
+        "maxReplicaCount": 4,
+        "triggers": [{"type": "cpu", "metadata": {"value": "80"}}],
+    },
+}
+
+
 def _container(docs: list[dict]) -> dict:
     return docs[0]["spec"]["template"]["spec"]["containers"][0]
 
@@ -94,6 +108,8 @@ BAD_CASES = {
     "referenced_config_exists": lambda d: d.pop(1),
     "replicated_workloads_have_pdb": lambda d: d[0]["spec"].update(replicas=3),
     "pods_are_named": lambda d: d[0]["spec"]["template"]["metadata"].update(labels={"x": "y"}),
+    # the Deployment still fixes `replicas: 1`, which the ScaledObject's HPA should own
+    "scaled_objects_own_their_target": lambda d: d.append(copy.deepcopy(SCALED_OBJECT)),
 }
 
 
@@ -135,3 +151,43 @@ def test_exceptions_are_used_and_reasoned(rendered: dict[str, list[dict]]) -> No
         assert len(reason) > 20
         raw = [v.split(":", 1)[0] for docs in rendered.values() for v in POLICIES[policy](docs)]
         assert ref in raw, f"stale exception {policy} {ref}"
+
+
+def _autoscaled(scaled_object: dict) -> list[dict]:
+    """GOOD with its Deployment handed to `scaled_object` (its `replicas` left out)."""
+
+    def mutate(docs: list[dict]) -> None:
+        docs[0]["spec"].pop("replicas")
+        docs.append(copy.deepcopy(scaled_object))
+
+    return _break(mutate)
+
+
+def test_autoscaled_workload_needs_a_pdb_for_its_maximum() -> None:
+    """A workload with no fixed `replicas` but a ScaledObject that may run several needs a PDB,
+    as one with `replicas: 2` does; one KEDA keeps at a single replica does not."""
+    docs = _autoscaled(SCALED_OBJECT)
+    assert violations("scaled_objects_own_their_target", docs) == []
+    assert violations("replicated_workloads_have_pdb", docs) == [
+        "Deployment/default/demo: up to 4 replicas, no PDB"
+    ]
+    single = copy.deepcopy(SCALED_OBJECT)
+    single["spec"].update(minReplicaCount=1, maxReplicaCount=1)
+    assert violations("replicated_workloads_have_pdb", _autoscaled(single)) == []
+
+
+def test_scaled_object_problems_are_named() -> None:
+    elsewhere = copy.deepcopy(SCALED_OBJECT)
+    elsewhere["spec"]["scaleTargetRef"]["name"] = "gone"
+    inverted = copy.deepcopy(SCALED_OBJECT)
+    inverted["spec"].update(minReplicaCount=5)
+
+    def problems(docs: list[dict]) -> list[str]:
+        return violations("scaled_objects_own_their_target", docs)
+
+    assert problems(_autoscaled(elsewhere)) == [
+        "ScaledObject/default/demo: scales Deployment/default/gone, which is not in the render"
+    ]
+    assert problems(_autoscaled(inverted)) == ["ScaledObject/default/demo: replicas 5..4"]
+    twice = [*_autoscaled(SCALED_OBJECT), copy.deepcopy(SCALED_OBJECT)]
+    assert len(problems(twice)) == 2

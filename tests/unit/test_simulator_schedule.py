@@ -120,12 +120,13 @@ def test_schedule_needs_vehicles():
 def test_json_body_and_fleetman_map_message():
     emission = schedule().peek()
     body, headers = encode(emission, BodyFormat.JSON)
-    assert headers == {}
+    assert headers == {"JMSXGroupID": "Van A"}  # the vehicle's message group, in both formats
     assert body == (
         '{"vehicle": "Van A", "lat": 53.37, "lng": -1.5, "timestamp": "2025-10-30T15:00:00.123Z"}'
     )
     body, headers = encode(emission, BodyFormat.FLEETMAN)
-    assert headers == JMS_MAP_JSON_HEADERS == {"transformation": "jms-map-json"}
+    assert headers == {**JMS_MAP_JSON_HEADERS, "JMSXGroupID": "Van A"}
+    assert JMS_MAP_JSON_HEADERS == {"transformation": "jms-map-json"}
     position = parse_position(body, now=NOW)
     assert isinstance(position, Position)
     assert position.body_format is ParsedFormat.JMS_MAP_JSON
