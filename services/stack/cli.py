@@ -14,6 +14,7 @@ import click
 from services.stack import api, stack
 from services.stack.errors import StackError
 from services.stack.paths import stack_paths
+from services.stack.scale import MAX_INSTANCES, SCALABLE, set_instances
 from services.stack.stack import ComponentStatus
 
 
@@ -87,6 +88,22 @@ def up(components: tuple[str, ...]) -> None:
         click.echo(f"up in {time.monotonic() - started:.0f}s")
     else:
         click.echo("nothing changed: everything was already up")
+
+
+@main.command()
+@click.argument("service", type=click.Choice(SCALABLE))
+@click.argument("count", type=click.IntRange(1, MAX_INSTANCES))
+@_one_line_errors
+def scale(service: str, count: int) -> None:
+    """Run COUNT instances of SERVICE (kept for every later `up`), then bring the stack up.
+
+    Instance i > 1 is the program SERVICE.i on the service's port + 10 (i - 1); Prometheus
+    scrapes all of them under the service's job.
+    """
+    set_instances(stack_paths(), service, count)
+    click.echo(f"{service}: {count} instance(s)")
+    result = stack.up()
+    print_table(result.statuses)
 
 
 @main.command()

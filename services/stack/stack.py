@@ -56,7 +56,7 @@ def _context(paths: StackPaths | None = None) -> Context:
 
 def _select(ctx: Context, names: list[str] | None, out: Printer) -> tuple[list, list]:
     """(active components, selected components), announcing what is skipped and why."""
-    components = all_components()
+    components = all_components(ctx.paths)
     known = {c.name for c in components}
     unknown = [n for n in names or [] if n not in known]
     if unknown:
@@ -204,7 +204,7 @@ def status(*, paths: StackPaths | None = None) -> list[ComponentStatus]:
     ctx = _context(paths)
     supervisor = Supervisor(ctx.paths)
     processes = supervisor.processes() if supervisor.is_running() else {}
-    components = all_components()
+    components = all_components(ctx.paths)
 
     def one(component: Component) -> ComponentStatus:
         reason = component.skip_reason(ctx)

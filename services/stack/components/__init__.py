@@ -10,12 +10,14 @@ from services.stack.components.fleet import fleet_services
 from services.stack.components.nginx import Nginx
 from services.stack.components.otelcol import OtelCollector
 from services.stack.components.prometheus import Alertmanager, Prometheus
+from services.stack.paths import StackPaths
 
 __all__ = ["Component", "Context", "Program", "all_components", "infrastructure_names"]
 
 
-def all_components() -> list[Component]:
-    """Every component, declared in start order (ports are read from the env at this call)."""
+def all_components(paths: StackPaths | None = None) -> list[Component]:
+    """Every component, declared in start order (ports are read from the env at this call;
+    the number of each fleet service's instances from the stack's folder)."""
     return [
         ActiveMQ(),
         FerretDB(),
@@ -24,7 +26,7 @@ def all_components() -> list[Component]:
         Alertmanager(),
         OtelCollector(),
         Nginx(),
-        *fleet_services(),
+        *fleet_services(paths),
     ]
 
 

@@ -15,7 +15,9 @@ from observability.runtime.tracing import deployed_sampling
 from services.stack.components.base import Component, Context, Program
 from services.stack.components.ferretdb import external_mongodb_url, local_mongodb_url
 from services.stack.health import Health, http_ok
+from services.stack.paths import StackPaths, stack_paths
 from services.stack.ports import HOST, configured_port
+from services.stack.scale import instance_name, instance_port, instances
 
 
 class FleetService(Component):
@@ -23,13 +25,22 @@ class FleetService(Component):
     start_timeout = 60.0
 
     def __init__(
-        self, name: str, package: str, port: int, environment: dict[str, str] | None = None
+        self,
+        name: str,
+        package: str,
+        port: int,
+        environment: dict[str, str] | None = None,
+        instance: int = 1,
     ) -> None:
-        self.name = name
-        self.title = name
+        #: The service's name in its telemetry; ``name`` is the program's (one per instance).
+        self.service = name
+        self.name = instance_name(name, instance)
+        self.title = self.name
         self.package = package
-        self.default_port = port
-        self.environment = environment or {}
+        self.default_port = instance_port(port, instance)
+        self.environment = dict(environment or {})
+        if instance > 1:
+            self.environment["OTEL_RESOURCE_ATTRIBUTES"] = f"service.instance.id={self.name}"
 
     def ports(self) -> dict[str, int]:
         return {"http": configured_port(self.name, self.default_port)}
@@ -48,8 +59,8 @@ class FleetService(Component):
                 "BROKER_URL": f"stomp://{HOST}:{configured_port('activemq', 61613)}",
                 "MONGODB_URL": external_mongodb_url() or local_mongodb_url(),
                 "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{configured_port('otelcol', 4318)}",
-                "OTEL_SERVICE_NAME": self.name,
-                **deployed_sampling(self.name),
+                "OTEL_SERVICE_NAME": self.service,
+                **deployed_sampling(self.service),
                 **DEPLOYED_CONVENTIONS,
                 "PYTHONUNBUFFERED": "1",
                 **self.environment,
@@ -70,9 +81,14 @@ class FleetService(Component):
         return http_ok(f"http://{HOST}:{self.ports()['http']}/healthz")
 
 
-def fleet_services() -> list[Component]:
+def fleet_services(paths: StackPaths | None = None) -> list[Component]:
+    """The services, each as many times as ``fleet-stack scale`` asked (once by default)."""
+    count = instances(paths or stack_paths())
     return [
-        FleetService("position-tracker", "position_tracker", 8001),
+        *(
+            FleetService("position-tracker", "position_tracker", 8001, instance=i)
+            for i in range(1, count["position-tracker"] + 1)
+        ),
         FleetService("api-gateway", "api_gateway", 8000),
         # Seeded: the replay follows the wall clock, so a restart carries on where it was.
         FleetService("position-simulator", "position_simulator", 8002, {"SIMULATOR_SEED": "1"}),

@@ -17,6 +17,7 @@ from services.stack import system
 from services.stack.components.base import Component, Context, Program
 from services.stack.health import Health, http_ok
 from services.stack.ports import HOST, configured_port
+from services.stack.scale import instance_port, instances
 
 NORMAL_RULES = "alerts/rules"
 DRILL_RULES = "alerts/drill-rules"
@@ -26,11 +27,26 @@ def runtime_config(ctx: Context) -> Path:
     return ctx.paths.data_dir("prometheus") / "prometheus.yml"
 
 
+def _scrape_instances(data: dict, ctx: Context) -> None:
+    """Every instance of a scaled service (``fleet-stack scale``) scraped under its job."""
+    for service, count in instances(ctx.paths).items():
+        for job in data["scrape_configs"]:
+            if job["job_name"] != service:
+                continue
+            for static in job["static_configs"]:
+                host, port = static["targets"][0].rsplit(":", 1)
+                static["targets"] = [
+                    f"{host}:{instance_port(int(port), i)}" for i in range(1, count + 1)
+                ]
+
+
 def load_rules(ctx: Context, rules: str) -> bool:
     """Make the running configuration load the rule files of ``rules`` (a folder of the
-    repository); True when that changed the file (Prometheus must reload)."""
+    repository) and scrape every instance; True when that changed the file (Prometheus must
+    reload)."""
     data = yaml.safe_load((ctx.repo / "alerts" / "prometheus.yml").read_text())
     data["rule_files"] = [str(ctx.repo / rules / "*.yml")]
+    _scrape_instances(data, ctx)
     text = f"# Written by fleet-stack from alerts/prometheus.yml ({rules}). Do not edit.\n"
     text += yaml.safe_dump(data, sort_keys=False)
     path = runtime_config(ctx)

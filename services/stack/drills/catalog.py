@@ -104,10 +104,13 @@ DRILLS: tuple[Drill, ...] = (
         "gateway-stopped",
         "the API gateway stopped: the map gets 502 from nginx",
         stopped("api-gateway"),
-        (
-            Alarm("ApiGatewayDown"),
-            Alarm("ApiAvailabilityBudgetBurnSLIAbsent"),
-            Alarm("ApiLatencyBudgetBurnSLIAbsent"),
+        tuple(
+            Alarm(alert, untraced=_NO_REQUEST.format("gateway"))
+            for alert in (
+                "ApiGatewayDown",
+                "ApiAvailabilityBudgetBurnSLIAbsent",
+                "ApiLatencyBudgetBurnSLIAbsent",
+            )
         ),
         records=SHUTDOWN,
     ),
@@ -128,7 +131,12 @@ DRILLS: tuple[Drill, ...] = (
         "collector-stopped",
         "the OpenTelemetry collector stopped: no span, no log line is shipped",
         stopped("otelcol"),
-        (Alarm("OtelCollectorDown"),),
+        (
+            Alarm(
+                "OtelCollectorDown",
+                untraced="the spans of that moment are the ones the services could not export",
+            ),
+        ),
         # what the services say while they cannot export their spans
         records="log.logger:opentelemetry.exporter* AND " + PROBLEMS,
     ),

@@ -45,27 +45,33 @@ def in_alertmanager(alert: str) -> list[dict]:
     return list(answer.json())
 
 
-def rules(kind: str) -> dict[str, str]:
-    """Rule name → its expression, as Prometheus loaded them (``kind``: record or alert)."""
+def rules(kind: str) -> dict[str, list[str]]:
+    """Rule name → its expressions, as Prometheus loaded them (``kind``: record or alert).
+    A name has several: every SLO records ``slo:sli_error:ratio_rate5m``, each alert has one
+    rule per severity."""
     body = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/rules", params={"type": kind}, timeout=10)
-    return {
-        rule["name"]: rule["query"]
-        for group in body.json()["data"]["groups"]
-        for rule in group["rules"]
-    }
+    found: dict[str, list[str]] = {}
+    for group in body.json()["data"]["groups"]:
+        for rule in group["rules"]:
+            found.setdefault(rule["name"], []).append(rule["query"])
+    return found
 
 
-def metrics_of(expr: str) -> set[str]:
-    """The metrics an expression reads, through the recording rules down to scraped series."""
-    records, found, todo = rules("record"), set(), [expr]
+def metrics_of(alert: str) -> set[str]:
+    """The metrics an alert reads, through the recording rules down to scraped series (of
+    every recording of a name: the matchers on ``sloth_id`` are not followed)."""
+    expressions = rules("alert").get(alert)
+    if expressions is None:
+        raise api.StackError(f"Prometheus has no alerting rule {alert}")
+    records, found, todo = rules("record"), set(), list(expressions)
     while todo:
         for selector in vector_selectors(parse(todo.pop())):
             name = selector_name(selector)
             if name in found:
                 continue
             found.add(name)
-            if _RECORD.match(name) and name in records:
-                todo.append(records[name])
+            if _RECORD.match(name):
+                todo += records.get(name, [])
     return found
 
 
