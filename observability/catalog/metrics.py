@@ -66,6 +66,9 @@ class Metric:
     #: For a counter: the one event it counts, one per event. What its values must do: a test
     #: that causes N of these events sees it move by exactly N (tests/support/metric_values.py).
     counts: str = ""
+    #: A gauge of something every instance of the service sees alike (the broker's queue):
+    #: each replica reports the same value, so panels and alerts take the largest, never the sum.
+    shared: bool = False
     source: SourceRef = field(default_factory=caller_source, compare=False, repr=False)
 
     @property

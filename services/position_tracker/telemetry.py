@@ -120,6 +120,7 @@ QUEUE_MESSAGES = Metric(
     kind=MetricKind.GAUGE,
     help="Messages waiting in a broker queue, as the broker's statistics report them.",
     labels=(Label("queue", "Role of the queue.", QUEUE_ROLES),),
+    shared=True,
 )
 BROKER_STORE_USAGE = Metric(
     name="fleet_broker_store_usage_ratio",
@@ -129,6 +130,7 @@ BROKER_STORE_USAGE = Metric(
         "Share of the broker's persistent store in use, as its statistics report it "
         "(at 1 the broker blocks every producer)."
     ),
+    shared=True,
 )
 
 DATABASE_UP = Metric(
@@ -225,9 +227,12 @@ ALERTS = (
     Alert(
         name="PositionQueueBacklogGrowing",
         expr=(
-            'fleet_broker_queue_messages{job="position-tracker",queue="positions"} > 100\n'
-            "and\n"
-            'deriv(fleet_broker_queue_messages{job="position-tracker",queue="positions"}[10m]) > 0'
+            # every replica reports the one queue: its largest report, not one alert each
+            'max by (job, env, queue) (fleet_broker_queue_messages{job="position-tracker",queue="positions"})'
+            " > 100\nand\n"
+            "max by (job, env, queue) ("
+            'deriv(fleet_broker_queue_messages{job="position-tracker",queue="positions"}[10m])'
+            ") > 0"
         ),
         for_="10m",
         severity=Severity.WARNING,
@@ -264,7 +269,7 @@ ALERTS = (
     ),
     Alert(
         name="BrokerStoreFillingUp",
-        expr='fleet_broker_store_usage_ratio{job="position-tracker"} > 0.8',
+        expr='max by (job, env) (fleet_broker_store_usage_ratio{job="position-tracker"}) > 0.8',
         for_="15m",
         severity=Severity.WARNING,
         summary="The broker's persistent store is over 80% full.",

@@ -138,7 +138,13 @@ def heatmap(metric: Metric, scope: Scope) -> PanelQuery:
 
 
 def gauge(metric: Metric, scope: Scope, by: tuple[str, ...] = (), legend: str = "") -> PanelQuery:
-    expr = _sum(by, selector(metric, scope))
+    """The gauge summed over instances, or their largest for a ``shared`` one (one queue seen
+    by every replica is one queue, not N)."""
+    if metric.shared:
+        series = selector(metric, scope)
+        expr = f"max by ({', '.join(by)}) ({series})" if by else f"max({series})"
+    else:
+        expr = _sum(by, selector(metric, scope))
     return PanelQuery(expr, _legend(by, legend or "value"), unit_of(metric), metric)
 
 
