@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -165,6 +166,8 @@ def drill(names: tuple[str, ...], list_only: bool) -> None:
                 click.echo(f"not drilled: {alert}: {why}")
         return
     api.ensure_up()
+    # a TERM ends the drill like Ctrl-C: the fault is removed and the normal rules come back
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     say = lambda line: click.echo(f"{time.strftime('%H:%M:%S')} {line}", err=True)  # noqa: E731
     results = []
     with drilling():

@@ -12,9 +12,10 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
+from promql_parser import MatchOp
 
 from observability.catalog.correlation import LOG_INDEX_PREFIX, TRACE_ID_FIELD, TRACE_INDEX_PREFIX
-from observability.checks.promql import parse, selector_name, vector_selectors
+from observability.checks.promql import matchers, parse, selector_name, vector_selectors
 from observability.render.grafana.correlation import KIBANA_TITLE
 from observability.render.grafana.files import DASHBOARD_DIR
 from observability.render.grafana.variables import substitute, values_for
@@ -45,33 +46,47 @@ def in_alertmanager(alert: str) -> list[dict]:
     return list(answer.json())
 
 
-def rules(kind: str) -> dict[str, list[str]]:
-    """Rule name → its expressions, as Prometheus loaded them (``kind``: record or alert).
-    A name has several: every SLO records ``slo:sli_error:ratio_rate5m``, each alert has one
-    rule per severity."""
+@dataclass(frozen=True)
+class LoadedRule:
+    query: str
+    labels: dict[str, str]
+
+
+def rules(kind: str) -> dict[str, list[LoadedRule]]:
+    """Rule name → its rules, as Prometheus loaded them (``kind``: record or alert). A name
+    has several: every SLO records ``slo:sli_error:ratio_rate5m`` (told apart by labels), each
+    SLO alert has one rule per severity."""
     body = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/rules", params={"type": kind}, timeout=10)
-    found: dict[str, list[str]] = {}
+    found: dict[str, list[LoadedRule]] = {}
     for group in body.json()["data"]["groups"]:
         for rule in group["rules"]:
-            found.setdefault(rule["name"], []).append(rule["query"])
+            loaded = LoadedRule(rule["query"], rule.get("labels", {}))
+            found.setdefault(rule["name"], []).append(loaded)
     return found
 
 
+def _selects(selector: object, rule: LoadedRule) -> bool:
+    """Whether the selector's equality matchers keep the series this recording writes."""
+    return all(
+        rule.labels.get(m.name, m.value) == m.value
+        for m in matchers(selector)  # type: ignore[arg-type]
+        if m.op == MatchOp.Equal and m.name != "__name__"
+    )
+
+
 def metrics_of(alert: str) -> set[str]:
-    """The metrics an alert reads, through the recording rules down to scraped series (of
-    every recording of a name: the matchers on ``sloth_id`` are not followed)."""
-    expressions = rules("alert").get(alert)
-    if expressions is None:
+    """The metrics an alert reads, through the recording rules it selects down to the
+    scraped series."""
+    loaded = rules("alert").get(alert)
+    if loaded is None:
         raise api.StackError(f"Prometheus has no alerting rule {alert}")
-    records, found, todo = rules("record"), set(), list(expressions)
+    records, found, todo = rules("record"), set(), [r.query for r in loaded]
     while todo:
         for selector in vector_selectors(parse(todo.pop())):
             name = selector_name(selector)
-            if name in found:
-                continue
-            found.add(name)
             if _RECORD.match(name):
-                todo += records.get(name, [])
+                todo += [r.query for r in records.get(name, []) if _selects(selector, r)]
+            found.add(name)
     return found
 
 
@@ -83,6 +98,11 @@ class PanelEvidence:
 
     def __str__(self) -> str:
         return f"{self.title!r}: {self.before:.3g} → {self.during:.3g}"
+
+    @property
+    def change(self) -> float:
+        """How much the panel moved, relative to what it showed before the fault."""
+        return abs(self.during - self.before) / max(abs(self.before), 1e-9)
 
 
 def _range(expr: str, start: float, end: float) -> list[list[tuple[float, float]]]:
@@ -125,7 +145,8 @@ def dashboard_evidence(
     repo: Path, dashboard_url: str, metrics: set[str], fault_at: float, now: float
 ) -> list[PanelEvidence]:
     """Panels of the alert's dashboard that plot one of its metrics and changed when the
-    fault began (the mean of their values before it against after it)."""
+    fault began (the mean of their values before it against after it), the most changed
+    first."""
     board = _dashboard(repo, dashboard_url)
     values = _services(board)
     found = []
@@ -142,7 +163,7 @@ def dashboard_evidence(
                 bool(before) != bool(during)
             ):
                 found.append(PanelEvidence(panel["title"], mean_before, mean_during))
-    return found
+    return sorted(found, key=lambda p: -p.change)
 
 
 def _iso(moment: float) -> str:
