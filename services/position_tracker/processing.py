@@ -40,16 +40,6 @@ class Incoming:
     def message_id(self) -> str:
         return self.headers.get("message-id", "")
 
-    def held_alone(self, vehicle: str) -> bool:
-        """Whether the broker gives this vehicle's messages to this consumer alone, as it has
-        since its previous one: the message is in the vehicle's group (``JMSXGroupID``) and the
-        group did not just move here (ActiveMQ marks a group's first message for a consumer
-        ``JMSXGroupFirstForConsumer``)."""
-        return (
-            self.headers.get("JMSXGroupID") == vehicle
-            and self.headers.get("JMSXGroupFirstForConsumer") != "true"
-        )
-
     @property
     def published_at(self) -> float | None:
         """When the broker accepted it (the JMS timestamp ActiveMQ sets, in ms)."""
@@ -90,19 +80,19 @@ class PreviousPositions:
     #: Vehicles found with no stored position while deciding the current batch.
     _unknown: set[str] = field(default_factory=set)
 
-    def prepare(self, vehicles: Iterable[str], shared: Iterable[str] = ()) -> None:
-        """Read in one query (not one per vehicle: a thousand new vehicles cost one read) the
-        latest positions of the vehicles this tracker has not seen yet, and of the ``shared``
-        ones: vehicles whose positions another tracker may have stored since (no message group
-        holds them here), whose remembered position may be stale."""
-        unseen = (set(vehicles) - self.newest.keys()) | set(shared)
+    def prepare(self, vehicles: Iterable[str]) -> None:
+        """Read the latest stored positions of a batch's vehicles in one query (not one per
+        vehicle: a thousand new vehicles cost one read, not a thousand). Every batch reads them
+        again: another tracker may have stored a vehicle's newer positions since (message
+        groups keep a vehicle on one consumer at a time, but a group moves when its consumer
+        goes, and ActiveMQ's STOMP does not tell the new consumer)."""
+        unseen = set(vehicles)
         if not unseen:
             return
         found = self.lookup_latest(unseen)
-        for vehicle in unseen - found.keys():
-            self.newest.pop(vehicle, None)
-        self.newest.update(found)
-        self._unknown = unseen - found.keys()
+        # the newer of the two: what this tracker decided may not be written yet
+        self.commit(list(found.values()))
+        self._unknown = unseen - self.newest.keys()
 
     def before(self, vehicle: str, moment: datetime) -> Lookup:
         known = self.newest.get(vehicle)
@@ -115,7 +105,6 @@ class PreviousPositions:
 
     def commit(self, stored: Sequence[StoredPosition]) -> None:
         """Remember what is now durably stored (or about to be, before it is acknowledged)."""
-        self._unknown = set()
         for position in stored:
             known = self.newest.get(position.vehicle)
             if known is None or position.timestamp > known.timestamp:
@@ -146,10 +135,7 @@ def decide(
         ((i, p) for i, (_, p) in enumerate(parsed) if isinstance(p, Position)),
         key=lambda ip: (ip[1].vehicle, ip[1].timestamp),
     )
-    previous.prepare(
-        (p.vehicle for _, p in valid),
-        shared={p.vehicle for i, p in valid if not parsed[i][0].held_alone(p.vehicle)},
-    )
+    previous.prepare(p.vehicle for _, p in valid)
     planned = _legs_within(valid)
     outcomes: dict[int, StoredPosition | Rejection] = {}
     duplicates: set[int] = set()

@@ -165,14 +165,6 @@ def test_timestamps_are_kept_to_the_millisecond_as_stored():
     assert decision.outcome.timestamp == T0.replace(microsecond=123000)
 
 
-def grouped(item: Incoming, first: bool = False) -> Incoming:
-    """The message as ActiveMQ delivers it in its vehicle's group (first to this consumer)."""
-    headers = {**item.headers, "JMSXGroupID": json.loads(item.body)["vehicle"]}
-    if first:
-        headers["JMSXGroupFirstForConsumer"] = "true"
-    return Incoming(item.body, headers, 0)
-
-
 def test_another_tracker_may_have_stored_since_so_ungrouped_vehicles_are_read_again():
     """Two trackers without message groups: the one that stored A at T0 must not chain A's
     next position to it when the other stored A at T0+10 s meanwhile."""
@@ -190,20 +182,3 @@ def test_another_tracker_may_have_stored_since_so_ungrouped_vehicles_are_read_ag
     expected = distance_m(53.01, -1.5, 53.011, -1.5) / 10 * 3.6
     assert abs(decision.outcome.speed_kmh - expected) < 1e-6
     assert lookups.asked_latest == [{"A"}, {"A"}]
-
-
-def test_a_group_held_here_trusts_what_this_tracker_stored_and_a_group_moved_here_does_not():
-    lookups = Lookups([])
-    mine = previous(lookups)
-    (first,) = decide([grouped(message("A", 53.0, -1.5, T0), first=True)], mine, NOW, LIMITS)
-    mine.commit([first.outcome])  # what the consumer does once it is stored
-    lookups.positions = [first.outcome]
-    decide([grouped(message("A", 53.001, -1.5, T0 + timedelta(seconds=10)))], mine, NOW, LIMITS)
-    assert lookups.asked_latest == [{"A"}]  # held alone: no read
-    # the group went to another tracker and came back: what this one remembers may be stale
-    lookups.positions.append(stored("A", 53.01, -1.5, T0 + timedelta(seconds=20)))
-    later = grouped(message("A", 53.011, -1.5, T0 + timedelta(seconds=30)), first=True)
-    (decision,) = decide([later], mine, NOW, LIMITS)
-    assert lookups.asked_latest == [{"A"}, {"A"}]
-    expected = distance_m(53.01, -1.5, 53.011, -1.5) / 10 * 3.6
-    assert abs(decision.outcome.speed_kmh - expected) < 1e-6
