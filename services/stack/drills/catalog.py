@@ -46,7 +46,11 @@ class Drill:
         return tuple(a.alert for a in self.alarms)
 
 
-_NO_REQUEST = "no request reaches a stopped {}"
+def _stopped_alarms(service: str, *alerts: str) -> tuple[Alarm, ...]:
+    """Alerts of a stopped service: its records are its shutdown, no request can be traced."""
+    why = f"no request reaches a stopped {service}"
+    return tuple(Alarm(alert, records=SHUTDOWN, untraced=why) for alert in alerts)
+
 
 DRILLS: tuple[Drill, ...] = (
     Drill(
@@ -56,16 +60,11 @@ DRILLS: tuple[Drill, ...] = (
         (
             Alarm("ApiAvailabilityBudgetBurn", "critical"),
             Alarm("GatewayUpstreamErrors"),
-            Alarm("PositionTrackerDown", records=SHUTDOWN, untraced=_NO_REQUEST.format("tracker")),
-            Alarm(
+            *_stopped_alarms(
+                "tracker",
+                "PositionTrackerDown",
                 "PositionIngestBudgetBurnSLIAbsent",
-                records=SHUTDOWN,
-                untraced=_NO_REQUEST.format("tracker"),
-            ),
-            Alarm(
                 "PositionDataStaleSLIAbsent",
-                records=SHUTDOWN,
-                untraced=_NO_REQUEST.format("tracker"),
             ),
         ),
     ),
@@ -92,27 +91,18 @@ DRILLS: tuple[Drill, ...] = (
         "simulator-stopped",
         "the position simulator stopped: no position arrives",
         stopped("position-simulator"),
-        (
-            Alarm(
-                "PositionSimulatorDown",
-                records=SHUTDOWN,
-                untraced=_NO_REQUEST.format("simulator"),
-            ),
-        ),
+        _stopped_alarms("simulator", "PositionSimulatorDown"),
     ),
     Drill(
         "gateway-stopped",
         "the API gateway stopped: the map gets 502 from nginx",
         stopped("api-gateway"),
-        tuple(
-            Alarm(alert, untraced=_NO_REQUEST.format("gateway"))
-            for alert in (
-                "ApiGatewayDown",
-                "ApiAvailabilityBudgetBurnSLIAbsent",
-                "ApiLatencyBudgetBurnSLIAbsent",
-            )
+        _stopped_alarms(
+            "gateway",
+            "ApiGatewayDown",
+            "ApiAvailabilityBudgetBurnSLIAbsent",
+            "ApiLatencyBudgetBurnSLIAbsent",
         ),
-        records=SHUTDOWN,
     ),
     Drill(
         "tracker-stalled",

@@ -33,7 +33,7 @@ def sampled_traceparent() -> str:
 
 
 @contextmanager
-def _repeating(action: Callable[[threading.Event], None]) -> Iterator[None]:
+def repeating(action: Callable[[threading.Event], None]) -> Iterator[None]:
     """``action`` called in a thread until the block ends (it waits on the event it gets)."""
     stop = threading.Event()
 
@@ -68,7 +68,7 @@ def stalled(name: str, pause_s: float = 1.0, run_s: float = 0.5) -> Fault:
                 os.kill(process, signal.SIGCONT)
             stop.wait(run_s)
 
-        with _repeating(cycle):
+        with repeating(cycle):
             yield
 
     return fault
@@ -90,7 +90,7 @@ def poison(per_second: float = 3.0) -> Fault:
             stop.wait(1 / per_second)
 
         try:
-            with _repeating(publish):
+            with repeating(publish):
                 yield
         finally:
             connection.disconnect()

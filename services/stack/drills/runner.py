@@ -17,7 +17,7 @@ from observability.render.alertmanager import RECEIVERS
 from services.stack import api
 from services.stack.drills import evidence
 from services.stack.drills.catalog import Alarm, Drill
-from services.stack.drills.faults import sampled_traceparent
+from services.stack.drills.faults import repeating, sampled_traceparent
 from services.stack.paths import REPO_ROOT
 
 #: How long an alert may take to fire with the time-scaled rules (their `for:` and windows,
@@ -64,23 +64,16 @@ def _wait(check: Callable[[], object], timeout: float) -> tuple[object, float] |
 @contextmanager
 def traffic() -> Iterator[None]:
     """Polls of the vehicle list through the gateway, as the live map makes them, traced."""
-    stop = threading.Event()
+    with httpx.Client(timeout=3) as client:
 
-    def poll() -> None:
-        with httpx.Client(timeout=3) as client:
-            while not stop.is_set():
-                with suppress(httpx.HTTPError):
-                    headers = {"traceparent": sampled_traceparent()}
-                    client.get(f"{GATEWAY_URL}/api/vehicles", headers=headers)
-                stop.wait(TRAFFIC_INTERVAL_S)
+        def poll(stop: threading.Event) -> None:
+            with suppress(httpx.HTTPError):
+                headers = {"traceparent": sampled_traceparent()}
+                client.get(f"{GATEWAY_URL}/api/vehicles", headers=headers)
+            stop.wait(TRAFFIC_INTERVAL_S)
 
-    thread = threading.Thread(target=poll, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+        with repeating(poll):
+            yield
 
 
 @contextmanager
