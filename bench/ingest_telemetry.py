@@ -43,7 +43,6 @@ from services.position_tracker.ingest_telemetry import IngestTelemetry
 from services.position_tracker.processing import Decision, Incoming, PreviousPositions
 from services.position_tracker.processing import decide as decide_batch
 from services.position_tracker.settings import TrackerSettings
-from services.position_tracker.store import Lookup
 from services.position_tracker.telemetry import CATALOG
 
 #: What the consumer records, in its order (``services/position_tracker/consumer.py``), then
@@ -88,7 +87,7 @@ def decided_batches(
 ) -> list[list[Decision]]:
     """The messages decided in the tracker's batches, speeds chained across batches."""
     # An empty store: no vehicle has a stored position yet.
-    previous = PreviousPositions(lambda _vehicle, _moment: Lookup(None, stored=False), lambda _: {})
+    previous = PreviousPositions(lambda _v, _t: None, lambda _: {}, lambda _v, _a, _b: set())
     limits = settings.limits()
     now = datetime.now(UTC)
     batches = []

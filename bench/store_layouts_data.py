@@ -34,7 +34,7 @@ from services.position_tracker.buckets import (
     partition_end,
 )
 from services.position_tracker.positions import StoredPosition
-from services.position_tracker.store import Document, Lookup, PositionStore, _bulk
+from services.position_tracker.store import Document, PositionStore, _bulk
 
 BATCH = 1000
 DAY = timedelta(days=1)
@@ -321,15 +321,15 @@ class DocumentLayout(Layout):
         )
         return [StoredPosition.from_document(vehicle, d) for d in cursor]
 
-    def previous(self, vehicle: str, before: datetime) -> Lookup:
+    def previous(self, vehicle: str, before: datetime) -> StoredPosition | None:
         """As the first tracker did: the latest by ``_id`` when in order, else a query."""
         record = self.vehicle(vehicle)
         if record is not None and record.latest.timestamp < before:
-            return Lookup(record.latest, stored=False)
+            return record.latest
         doc = self.db["positions"].find_one(
             {"vehicle": vehicle, "timestamp": {"$lt": before}}, sort=[("timestamp", DESCENDING)]
         )
-        return Lookup(None if doc is None else StoredPosition.from_document(vehicle, doc), False)
+        return None if doc is None else StoredPosition.from_document(vehicle, doc)
 
     def drop_hour(self, hour: datetime, slices: int = 1) -> None:
         """``delete_many`` by time, in ``slices`` consecutive commands."""

@@ -69,6 +69,9 @@ class Metric:
     #: A gauge of something every instance of the service sees alike (the broker's queue):
     #: each replica reports the same value, so panels and alerts take the largest, never the sum.
     shared: bool = False
+    #: For a counter of work several replicas share: its dashboard also plots it per instance
+    #: (how the work is spread over the replicas, and one that does none).
+    per_instance: bool = False
     source: SourceRef = field(default_factory=caller_source, compare=False, repr=False)
 
     @property

@@ -34,6 +34,7 @@ from services.position_tracker.telemetry import (
     BROKER_STORE_USAGE,
     CATALOG,
     DATABASE_UP,
+    QUEUE_CONSUMERS,
     QUEUE_MESSAGES,
 )
 
@@ -75,7 +76,9 @@ def create_app(
         max_age=settings.snapshot_max_age_seconds,
     )
     gauge = telemetry.metrics.gauge
-    queue_stats = QueueStats(settings, gauge(QUEUE_MESSAGES), gauge(BROKER_STORE_USAGE))
+    queue_stats = QueueStats(
+        settings, gauge(QUEUE_MESSAGES), gauge(BROKER_STORE_USAGE), gauge(QUEUE_CONSUMERS)
+    )
     database_probe = DatabaseProbe(
         store.ping,
         gauge(DATABASE_UP),

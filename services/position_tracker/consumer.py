@@ -127,7 +127,7 @@ class PositionConsumer:
         self.inbox: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         #: At most two batches decided ahead of the writer (bounded memory, ordered acks).
         self.decided: queue.Queue[_Decided] = queue.Queue(maxsize=2)
-        self.previous = PreviousPositions(store.previous, store.latest_of)
+        self.previous = PreviousPositions(store.previous, store.latest_of, store.stored_times)
         self.limits = settings.limits()
         self.broker = BrokerConnection(
             settings, "position-tracker", on_connect=self._subscribe, on_message=self._on_message

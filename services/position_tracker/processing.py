@@ -7,12 +7,14 @@ redelivery) is recognised here, so that it is counted as a duplicate and not wri
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import pairwise
 
+from services.position_tracker.buckets import millis
 from services.position_tracker.geo import Fix, Leg, leg, legs
 from services.position_tracker.messages import (
     Position,
@@ -21,7 +23,6 @@ from services.position_tracker.messages import (
     teleport_rejection,
 )
 from services.position_tracker.positions import StoredPosition
-from services.position_tracker.store import Lookup
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,10 @@ class Decision:
         return None
 
 
-PreviousLookup = Callable[[str, datetime], Lookup]
+PreviousLookup = Callable[[str, datetime], StoredPosition | None]
 LatestLookup = Callable[[Iterable[str]], dict[str, StoredPosition]]
+#: The timestamps (ms) of a vehicle's stored positions between two moments, both included.
+StoredLookup = Callable[[str, datetime, datetime], set[int]]
 
 
 @dataclass
@@ -76,6 +79,8 @@ class PreviousPositions:
     lookup: PreviousLookup
     #: The latest positions of several vehicles in one query (vehicles new to this tracker).
     lookup_latest: LatestLookup
+    #: Which of a vehicle's positions in a period are stored (a redelivered batch).
+    lookup_stored: StoredLookup
     newest: dict[str, StoredPosition] = field(default_factory=dict)
     #: Vehicles found with no stored position while deciding the current batch.
     _unknown: set[str] = field(default_factory=set)
@@ -94,14 +99,31 @@ class PreviousPositions:
         self.commit(list(found.values()))
         self._unknown = unseen - self.newest.keys()
 
-    def before(self, vehicle: str, moment: datetime) -> Lookup:
+    def before(self, vehicle: str, moment: datetime) -> StoredPosition | None:
         known = self.newest.get(vehicle)
         if known is not None and known.timestamp < moment:
-            return Lookup(known, stored=False)
+            return known
         if known is None and vehicle in self._unknown:
-            return Lookup(None, stored=False)
+            return None
         # A message older than what we hold (or a redelivery): ask the database.
         return self.lookup(vehicle, moment)
+
+    def stored_among(self, positions: Iterable[tuple[int, Position]]) -> set[int]:
+        """The indexes of the positions stored already. Only a position no newer than its
+        vehicle's newest known one can be (the latest is written before the history, and only
+        moves forward), so a batch in order costs nothing; a redelivered one costs one walk
+        through each vehicle's buckets over the period it covers."""
+        suspects: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
+        for index, position in positions:
+            known = self.newest.get(position.vehicle)
+            if known is not None and position.timestamp <= known.timestamp:
+                suspects[position.vehicle].append((index, position.timestamp))
+        found: set[int] = set()
+        for vehicle, items in suspects.items():
+            moments = [moment for _, moment in items]
+            stored = self.lookup_stored(vehicle, min(moments), max(moments))
+            found.update(index for index, moment in items if millis(moment) in stored)
+        return found
 
     def commit(self, stored: Sequence[StoredPosition]) -> None:
         """Remember what is now durably stored (or about to be, before it is acknowledged)."""
@@ -138,7 +160,8 @@ def decide(
     previous.prepare(p.vehicle for _, p in valid)
     planned = _legs_within(valid)
     outcomes: dict[int, StoredPosition | Rejection] = {}
-    duplicates: set[int] = set()
+    # Every copy of a redelivered batch, not only each vehicle's first (the rest are chained).
+    duplicates = previous.stored_among(valid)
     #: Each vehicle's latest kept position in this batch, with its index.
     chained: dict[str, tuple[int, StoredPosition]] = {}
     for index, position in valid:
@@ -154,10 +177,7 @@ def decide(
             if plan is not None and plan[0] == link[0]:
                 movement = plan[1]  # else a refused position broke the chain: computed alone
         else:
-            found = previous.before(position.vehicle, position.timestamp)
-            last = found.previous
-            if found.stored:
-                duplicates.add(index)
+            last = previous.before(position.vehicle, position.timestamp)
         outcome = _derive(position, last, now, limits, movement)
         outcomes[index] = outcome
         if isinstance(outcome, StoredPosition):

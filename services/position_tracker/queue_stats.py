@@ -5,7 +5,8 @@ ActiveMQ's statistics plugin answers a message sent to ``ActiveMQ.Statistics.Des
 with a MapMessage of that queue's counters, and one sent to ``ActiveMQ.Statistics.Broker`` with
 the broker's, to the request's ``reply-to``; the tracker asks every
 ``queue_stats_interval_seconds`` on a connection of its own and sets
-``fleet_broker_queue_messages{queue=positions|dead_letter}`` from a queue's ``size`` and
+``fleet_broker_queue_messages{queue=positions|dead_letter}`` from a queue's ``size``,
+``fleet_broker_queue_consumers`` from its ``consumerCount``, and
 ``fleet_broker_store_usage_ratio`` from the broker's ``storeUsage`` / ``storeLimit``.
 """
 
@@ -31,10 +32,17 @@ BROKER_STATISTICS = "ActiveMQ.Statistics.Broker"
 
 
 class QueueStats:
-    def __init__(self, settings: TrackerSettings, gauge: Instrument, store: Instrument) -> None:
+    def __init__(
+        self,
+        settings: TrackerSettings,
+        gauge: Instrument,
+        store: Instrument,
+        consumers: Instrument,
+    ) -> None:
         self.settings = settings
         self.gauge = gauge
         self.store = store
+        self.consumers = consumers
         self.roles = {
             settings.position_queue: "positions",
             settings.dead_letter_queue: "dead_letter",
@@ -84,6 +92,9 @@ class QueueStats:
         if role is not None:
             self.sizes[role] = size
             self.gauge.labels(queue=role).set(size)
+            consumers = entries.get("consumerCount")
+            if isinstance(consumers, int | float):
+                self.consumers.labels(queue=role).set(consumers)
 
 
 def queue_size(entries: dict[str, Any]) -> tuple[str, int] | None:

@@ -10,8 +10,8 @@ Two collections' worth of documents, every one read and written by ``_id``:
 
 A batch writes the latest positions first, then the history: a crash in between leaves a latest
 position missing from the history, and its message (not acknowledged) comes back, is found
-missing by :meth:`PositionStore.previous` and stored; never the other way round, so a redelivered
-position is always recognised as already stored.
+missing by :meth:`PositionStore.stored_times` and stored; never the other way round, so a
+redelivered position is always recognised as already stored.
 """
 
 from __future__ import annotations
@@ -49,16 +49,6 @@ PING_TIMEOUT_S = 1.0
 KNOWN_BUCKETS = 100_000
 
 Document = dict[str, object]
-
-
-@dataclass(frozen=True, slots=True)
-class Lookup:
-    """What the store holds just before a vehicle's position at some moment."""
-
-    #: The vehicle's newest stored position before that moment, if any.
-    previous: StoredPosition | None
-    #: Whether a position at exactly that moment is stored already (a redelivery).
-    stored: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,28 +241,35 @@ class PositionStore:
         found = [VehicleRecord.of(d).latest for d in self.vehicles.find() if "latest" in d]
         return sorted(found, key=lambda p: p.vehicle)
 
-    def previous(self, vehicle: str, before: datetime) -> Lookup:
-        """The vehicle's stored position just before ``before``, and whether one at ``before``
-        is stored already.
+    def previous(self, vehicle: str, before: datetime) -> StoredPosition | None:
+        """The vehicle's newest stored position before ``before``.
 
-        In order (the usual case) the previous one is the vehicle's latest, one read by ``_id``;
-        an older report (a redelivery, or a message delivered late) reads the bucket it falls in,
-        and older buckets until one holds an earlier position.
+        In order (the usual case) that is the vehicle's latest, one read by ``_id``; an older
+        report (delivered late) reads the bucket it falls in, and older buckets until one holds
+        an earlier position.
         """
         record = self.vehicle(vehicle)
         if record is None:
-            return Lookup(None, stored=False)
+            return None
         if record.latest.timestamp < before:
-            return Lookup(record.latest, stored=False)
+            return record.latest
         at = millis(before)
-        stored = False
-        for start, found in self._buckets(vehicle, before, self._oldest(record, before)):
-            if start == bucket_start(before):
-                stored = at in found
+        for _start, found in self._buckets(vehicle, before, self._oldest(record, before)):
             earlier = [t for t in found if t < at]
             if earlier:
-                return Lookup(found[max(earlier)], stored)
-        return Lookup(None, stored)
+                return found[max(earlier)]
+        return None
+
+    def stored_times(self, vehicle: str, oldest: datetime, newest: datetime) -> set[int]:
+        """The timestamps (ms) of the vehicle's stored positions in [oldest, newest]: which
+        positions of a redelivered batch are stored already."""
+        low, high = millis(oldest), millis(newest)
+        return {
+            at
+            for _start, found in self._buckets(vehicle, newest, oldest)
+            for at in found
+            if low <= at <= high
+        }
 
     def history(
         self, vehicle: str, since: datetime | None, until: datetime | None, limit: int

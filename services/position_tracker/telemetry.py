@@ -64,6 +64,7 @@ POSITIONS_STORED = Metric(
     exemplars=True,
     overview=(),
     counts="valid position stored",
+    per_instance=True,
 )
 POSITIONS_DEAD_LETTERED = Metric(
     name="fleet_tracker_positions_dead_lettered_total",
@@ -119,6 +120,13 @@ QUEUE_MESSAGES = Metric(
     name="fleet_broker_queue_messages",
     kind=MetricKind.GAUGE,
     help="Messages waiting in a broker queue, as the broker's statistics report them.",
+    labels=(Label("queue", "Role of the queue.", QUEUE_ROLES),),
+    shared=True,
+)
+QUEUE_CONSUMERS = Metric(
+    name="fleet_broker_queue_consumers",
+    kind=MetricKind.GAUGE,
+    help="Consumers subscribed to a broker queue, as the broker's statistics report them.",
     labels=(Label("queue", "Role of the queue.", QUEUE_ROLES),),
     shared=True,
 )
@@ -247,6 +255,33 @@ ALERTS = (
         dashboard=SERVICE,
     ),
     Alert(
+        name="PositionQueueUnconsumed",
+        expr=(
+            'sum(rate(fleet_simulator_positions_published_total{job="position-simulator"}[5m]))'
+            " > 0\nand on () (\n"
+            '  max(fleet_broker_queue_consumers{job="position-tracker",queue="positions"}) == 0\n'
+            "  or on ()\n"
+            '  absent(fleet_broker_queue_consumers{job="position-tracker",queue="positions"})\n'
+            ")"
+        ),
+        for_="2m",
+        severity=Severity.CRITICAL,
+        summary="Positions arrive and no tracker consumes the position queue.",
+        description=(
+            "The simulator publishes positions and the position queue has had no consumer for "
+            "2 minutes (or no tracker reports it): nothing is stored, the backlog grows."
+        ),
+        runbook=(
+            "Positions are not lost: they wait in the queue until a tracker consumes them.\n\n"
+            "1. Are the trackers up? `PositionTrackerDown`; locally `fleet-stack status`, on "
+            "Kubernetes the tracker pods and the ScaledObject's replicas.\n"
+            "2. Up but not consuming? A tracker's `GET /readyz` names the broker's error; its "
+            "logs show the subscription.\n"
+            "3. Watch the backlog drain once one consumes: `fleet_broker_queue_messages`."
+        ),
+        dashboard=SERVICE,
+    ),
+    Alert(
         name="DatabaseDown",
         expr='fleet_tracker_database_up{job="position-tracker"} == 0',
         for_="1m",
@@ -307,6 +342,7 @@ CATALOG = ServiceCatalog(
         ACTIVE_VEHICLES,
         LAST_STORED_TIMESTAMP,
         QUEUE_MESSAGES,
+        QUEUE_CONSUMERS,
         BROKER_STORE_USAGE,
         DATABASE_UP,
         *PROCESS_METRICS,

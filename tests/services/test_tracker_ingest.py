@@ -323,6 +323,8 @@ def test_the_queues_and_the_store_are_reported_and_dead_letters_leave_the_broker
             # The dead-letter queue is empty again: nothing pins the broker's journal.
             assert 'fleet_broker_queue_messages{queue="dead_letter"} 0.0' in metrics
             assert 'fleet_broker_queue_messages{queue="positions"} 0.0' in metrics
+            # the tracker itself is the position queue's one consumer
+            assert 'fleet_broker_queue_consumers{queue="positions"} 1.0' in metrics
             (store,) = re.findall(r"^fleet_broker_store_usage_ratio (\S+)$", metrics, re.M)
             assert 0 <= float(store) < 1
             return metrics

@@ -21,7 +21,6 @@ from pymongo import MongoClient
 from services.position_tracker import buckets
 from services.position_tracker.positions import StoredPosition
 from services.position_tracker.processing import Incoming, Limits, PreviousPositions, decide
-from services.position_tracker.store import Lookup
 from tests.support.broker import StompClient
 from tests.support.fleet import MONGODB_URL, TrackerNames, running_tracker
 from tests.support.polling import eventually
@@ -46,7 +45,7 @@ def _messages(start: datetime) -> list[tuple[str, str]]:
 
 def _one_tracker(messages: list[tuple[str, str]], now: datetime) -> dict[tuple, tuple]:
     """What one tracker stores for this input: (vehicle, ms) → (speed, heading)."""
-    nothing = PreviousPositions(lambda _v, _t: Lookup(None, stored=False), lambda _v: {})
+    nothing = PreviousPositions(lambda _v, _t: None, lambda _v: {}, lambda _v, _a, _b: set())
     limits = Limits(timedelta(minutes=5), 300.0)
     batch = [Incoming(body, {"JMSXGroupID": vehicle}, 0) for vehicle, body in messages]
     decisions = decide(batch, nothing, now, limits)

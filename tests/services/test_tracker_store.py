@@ -96,16 +96,21 @@ def test_the_previous_position_in_order_out_of_order_and_redelivered(store):
     store.write(stored)
     minute = timedelta(minutes=1)
     # In order: newer than the latest, so the latest (read by _id) is the one before.
-    later = store.previous("Store Van", T0 + 30 * minute)
-    assert later.previous == at(1200) and not later.stored
+    assert store.previous("Store Van", T0 + 30 * minute) == at(1200)
     # Out of order: between stored positions, found in the buckets before it.
-    assert store.previous("Store Van", T0 + 15 * minute).previous == at(600)
-    # A redelivery of a stored one: recognised, with the position before it.
-    again = store.previous("Store Van", T0 + 20 * minute)
-    assert again.previous == at(600) and again.stored
-    first = store.previous("Store Van", T0)
-    assert first.previous is None and first.stored
-    assert store.previous("Unknown Van", T0).previous is None
+    assert store.previous("Store Van", T0 + 15 * minute) == at(600)
+    # A redelivery of a stored one: the position before it.
+    assert store.previous("Store Van", T0 + 20 * minute) == at(600)
+    assert store.previous("Store Van", T0) is None
+    assert store.previous("Unknown Van", T0) is None
+    # Which positions of a period are stored (a redelivered batch), across buckets.
+    assert store.stored_times("Store Van", T0, T0 + 20 * minute) == {
+        buckets.millis(T0),
+        buckets.millis(T0 + 10 * minute),
+        buckets.millis(T0 + 20 * minute),
+    }
+    assert store.stored_times("Store Van", T0 + minute, T0 + 9 * minute) == set()
+    assert store.stored_times("Unknown Van", T0, T0 + 20 * minute) == set()
 
 
 def test_latest_only_moves_forward_whatever_the_order_of_writes(store):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from services.position_tracker.buckets import millis
 from services.position_tracker.geo import distance_m
 from services.position_tracker.messages import Rejection, RejectReason
 from services.position_tracker.positions import StoredPosition
 from services.position_tracker.processing import Incoming, Limits, PreviousPositions, decide
-from services.position_tracker.store import Lookup
 
 T0 = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=1)
@@ -32,13 +32,20 @@ class Lookups:
         self.positions = positions
         self.asked: list[tuple[str, datetime]] = []
         self.asked_latest: list[set[str]] = []
+        self.asked_stored: list[tuple[str, datetime, datetime]] = []
 
-    def __call__(self, vehicle: str, before: datetime) -> Lookup:
+    def __call__(self, vehicle: str, before: datetime) -> StoredPosition | None:
         self.asked.append((vehicle, before))
-        mine = [p for p in self.positions if p.vehicle == vehicle]
-        older = [p for p in mine if p.timestamp < before]
-        previous = max(older, key=lambda p: p.timestamp, default=None)
-        return Lookup(previous, stored=any(p.timestamp == before for p in mine))
+        older = [p for p in self.positions if p.vehicle == vehicle and p.timestamp < before]
+        return max(older, key=lambda p: p.timestamp, default=None)
+
+    def stored_times(self, vehicle: str, oldest: datetime, newest: datetime) -> set[int]:
+        self.asked_stored.append((vehicle, oldest, newest))
+        return {
+            millis(p.timestamp)
+            for p in self.positions
+            if p.vehicle == vehicle and oldest <= p.timestamp <= newest
+        }
 
     def latest_of(self, vehicles) -> dict[str, StoredPosition]:
         self.asked_latest.append(set(vehicles))
@@ -50,7 +57,7 @@ class Lookups:
 
 
 def previous(lookups: Lookups) -> PreviousPositions:
-    return PreviousPositions(lookups, lookups.latest_of)
+    return PreviousPositions(lookups, lookups.latest_of, lookups.stored_times)
 
 
 def test_first_report_has_no_speed_and_the_next_is_chained_in_the_batch():
@@ -182,3 +189,19 @@ def test_another_tracker_may_have_stored_since_so_ungrouped_vehicles_are_read_ag
     expected = distance_m(53.01, -1.5, 53.011, -1.5) / 10 * 3.6
     assert abs(decision.outcome.speed_kmh - expected) < 1e-6
     assert lookups.asked_latest == [{"A"}, {"A"}]
+
+
+def test_every_position_of_a_redelivered_batch_is_a_duplicate_not_only_each_vehicles_first():
+    """A crash after the write and before the ack: the batch comes back to a fresh tracker. Its
+    positions chain to each other, and each is recognised as stored, not only the first."""
+    batch = [message("A", 53.0 + i * 0.001, -1.5, T0 + timedelta(seconds=10 * i)) for i in range(5)]
+    lookups = Lookups([])
+    first = decide(batch, previous(lookups), NOW, LIMITS)
+    assert lookups.asked_stored == []  # in order: nothing can be stored, nothing is read
+    # Stored up to the third position (the crash came mid-batch on another write)
+    lookups.positions = [d.outcome for d in first[:3]]
+    again = decide(batch, previous(lookups), NOW, LIMITS)
+    assert [d.duplicate for d in again] == [True, True, True, False, False]
+    assert [d.outcome.speed_kmh for d in again] == [d.outcome.speed_kmh for d in first]
+    # one walk through the vehicle's buckets for the whole period, not one per position
+    assert lookups.asked_stored == [("A", T0, T0 + timedelta(seconds=20))]

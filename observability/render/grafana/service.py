@@ -97,6 +97,17 @@ def _signal_panels(metric: Metric, origin: Origin, scope: Scope) -> list[PanelSp
     panels.append(
         PanelSpec(title, model.TIMESERIES, metric.help, origin, tuple(signal), correlate=rate_like)
     )
+    if metric.per_instance:
+        panels.append(
+            PanelSpec(
+                f"{title} per instance",
+                model.TIMESERIES,
+                f"{metric.help} Per second, per replica: how the work is spread over them.",
+                origin,
+                (queries.counter_rate(metric, scope, ("instance",), legend="{{instance}}"),),
+                correlate=True,
+            )
+        )
     return panels
 
 

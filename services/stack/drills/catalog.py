@@ -63,6 +63,7 @@ DRILLS: tuple[Drill, ...] = (
             *_stopped_alarms(
                 "tracker",
                 "PositionTrackerDown",
+                "PositionQueueUnconsumed",
                 "PositionIngestBudgetBurnSLIAbsent",
                 "PositionDataStaleSLIAbsent",
             ),

@@ -1,0 +1,159 @@
+"""Scale-out benchmark: aggregate ingest with 1, 2 and 3 trackers on one queue.
+
+    .venv/bin/python bench/scale_out.py --positions 30000 --vehicles 300 --rounds 2
+
+Each round fills one queue per tracker count with the same positions, each in its vehicle's
+message group (``JMSXGroupID``, as our simulator publishes), then starts that many trackers (real
+processes, telemetry as deployed, spans to a collector that drops them) and measures:
+
+- the aggregate rate: N positions over the time between the first and the last ``stored_at``;
+- CPU per position: the trackers' CPU time (all processes, all threads) over N;
+- the broker's and the database's CPU per position (ActiveMQ's and FerretDB's processes), so the
+  capacity model can size them too.
+
+Counts run in an order rotated each round. Needs the local stack's broker and database
+(``make up``). The figures and the capacity model derived from them are in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import uuid
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psutil
+from pymongo import MongoClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import instrumentation
+from ingest import MONGODB_URL, all_latest, last_positions, positions, traceparent
+
+from services.stack.api import ensure_up, pid
+from tests.support.broker import StompClient
+from tests.support.history import stored_records
+from tests.support.processes import service_process
+
+COUNTS = (1, 2, 3)
+
+
+def fill_grouped(queue: str, bodies: list[tuple[str, str]]) -> None:
+    """Persistent messages, each in its vehicle's group; one receipt at the end."""
+    client = StompClient()
+    for i, (vehicle, body) in enumerate(bodies):
+        headers = {
+            "persistent": "true",
+            "JMSXGroupID": vehicle,
+            "traceparent": traceparent(i, 0.01),
+        }
+        if i == len(bodies) - 1:
+            client.send(queue, body, headers=headers)
+        else:
+            client.conn.send(f"/queue/{queue}", body, headers=headers)
+    client.close()
+
+
+def cpu_seconds(process: int) -> float:
+    """CPU time of a process and its children (a server may run under a launcher)."""
+    parent = psutil.Process(process)
+    return sum(instrumentation.cpu_seconds(p.pid) for p in [parent, *parent.children(True)])
+
+
+@dataclass
+class Run:
+    rate: float
+    tracker_cpu_us: float
+    broker_cpu_us: float
+    database_cpu_us: float
+
+
+def run(count: int, bodies: list[tuple[str, str]], run_id: str, sink: str, tag: str) -> Run:
+    queue, database = f"bench.{run_id}.{tag}", f"bench_{run_id}_{tag}".replace("-", "_")
+    fill_grouped(queue, bodies)
+    env = {
+        "POSITION_QUEUE": queue,
+        "DEAD_LETTER_QUEUE": f"{queue}.dlq",
+        "MONGODB_DATABASE": database,
+        "RETENTION_HOURS": "0",
+        **instrumentation.telemetry_env("on", sink),
+    }
+    servers = {"broker": pid("activemq"), "database": pid("ferretdb")}
+    with ExitStack() as stack:
+        trackers = []
+        for i in range(count):
+            process = service_process("services.position_tracker", f"scale-{tag}-{i}", env, run_id)
+            stack.callback(process.stop)
+            trackers.append(process.start())
+        pids = [t.executor.process.pid for t in trackers]  # type: ignore[union-attr]
+        before = {p: cpu_seconds(p) for p in pids + list(servers.values())}
+        with MongoClient(MONGODB_URL, tz_aware=True) as client:
+            deadline = time.monotonic() + 900
+            while not all_latest(client[database]["vehicles"], last_positions(bodies)):
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{count} trackers did not store {len(bodies)} in 900 s")
+                time.sleep(0.25)
+            used = {p: cpu_seconds(p) - before[p] for p in before}
+            records = stored_records(client[database])
+            client.drop_database(database)
+    distinct = {(r.vehicle, r.timestamp) for r in records}
+    if len(distinct) != len(bodies):
+        raise SystemExit(f"{count} trackers stored {len(distinct)} positions, not {len(bodies)}")
+    stamps = [r.stored_at for r in records]
+    span = (max(stamps) - min(stamps)).total_seconds()
+    n = len(bodies)
+    return Run(
+        (n - 1) / span,
+        sum(used[p] for p in pids) / n * 1e6,
+        used[servers["broker"]] / n * 1e6,
+        used[servers["database"]] / n * 1e6,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--positions", type=int, default=30_000)
+    parser.add_argument("--vehicles", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    print("starting what is not running of activemq, ferretdb...", flush=True)
+    ensure_up(["activemq", "ferretdb"])
+    run_id = uuid.uuid4().hex[:6]
+    results: dict[int, list[Run]] = {c: [] for c in COUNTS}
+    with instrumentation.span_sink() as sink:
+        for round_no in range(args.rounds):
+            start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+            bodies = positions(args.positions, args.vehicles, start)
+            for name in instrumentation.rotated([str(c) for c in COUNTS], round_no):
+                count = int(name)
+                one = run(count, bodies, run_id, sink, f"{round_no}-{count}")
+                results[count].append(one)
+                print(
+                    f"round {round_no + 1} {count} tracker(s) {one.rate:8.0f} positions/s  "
+                    f"CPU/position: trackers {one.tracker_cpu_us:5.1f} µs, broker "
+                    f"{one.broker_cpu_us:5.1f} µs, database {one.database_cpu_us:5.1f} µs",
+                    flush=True,
+                )
+    print("\nmedian over rounds:")
+    one_rate = statistics.median(r.rate for r in results[1])
+    for count, runs in results.items():
+        rate = statistics.median(r.rate for r in runs)
+        cpu = {
+            k: statistics.median(getattr(r, f"{k}_cpu_us") for r in runs)
+            for k in ("tracker", "broker", "database")
+        }
+        print(
+            f"  {count} tracker(s) {rate:8.0f} positions/s ({rate / one_rate:.2f}x one)  "
+            + ", ".join(f"{k} {v:5.1f} µs" for k, v in cpu.items())
+        )
+
+
+if __name__ == "__main__":
+    main()
