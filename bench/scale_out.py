@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/scale_out.py --positions 30000 --vehicles 300 --rounds 2
 
-Each round fills one queue per tracker count with the same positions, each in its vehicle's
-message group (``JMSXGroupID``, as our simulator publishes), then starts that many trackers (real
-processes, telemetry as deployed, spans to a collector that drops them) and measures:
+Each round starts N trackers (real processes, telemetry as deployed, spans to a collector that
+drops them) on an empty queue of their own, then publishes the same positions to it, each in its
+vehicle's message group (``JMSXGroupID``, as our simulator publishes); trackers started on a full
+queue would not share it, since the first one to connect takes every group. It measures:
 
-- the aggregate rate: N positions over the time between the first and the last ``stored_at``;
+- the aggregate rate: N positions over the time between the first and the last ``stored_at``
+  (the publisher's own rate is printed beside it: it must be well above);
 - CPU per position: the trackers' CPU time (all processes, all threads) over N;
 - the broker's and the database's CPU per position (ActiveMQ's and FerretDB's processes), so the
   capacity model can size them too.
@@ -68,6 +70,7 @@ def cpu_seconds(process: int) -> float:
 @dataclass
 class Run:
     rate: float
+    published_rate: float
     tracker_cpu_us: float
     broker_cpu_us: float
     database_cpu_us: float
@@ -75,7 +78,6 @@ class Run:
 
 def run(count: int, bodies: list[tuple[str, str]], run_id: str, sink: str, tag: str) -> Run:
     queue, database = f"bench.{run_id}.{tag}", f"bench_{run_id}_{tag}".replace("-", "_")
-    fill_grouped(queue, bodies)
     env = {
         "POSITION_QUEUE": queue,
         "DEAD_LETTER_QUEUE": f"{queue}.dlq",
@@ -92,6 +94,9 @@ def run(count: int, bodies: list[tuple[str, str]], run_id: str, sink: str, tag: 
             trackers.append(process.start())
         pids = [t.executor.process.pid for t in trackers]  # type: ignore[union-attr]
         before = {p: cpu_seconds(p) for p in pids + list(servers.values())}
+        started = time.monotonic()
+        fill_grouped(queue, bodies)
+        published_rate = len(bodies) / (time.monotonic() - started)
         with MongoClient(MONGODB_URL, tz_aware=True) as client:
             deadline = time.monotonic() + 900
             while not all_latest(client[database]["vehicles"], last_positions(bodies)):
@@ -109,6 +114,7 @@ def run(count: int, bodies: list[tuple[str, str]], run_id: str, sink: str, tag: 
     n = len(bodies)
     return Run(
         (n - 1) / span,
+        published_rate,
         sum(used[p] for p in pids) / n * 1e6,
         used[servers["broker"]] / n * 1e6,
         used[servers["database"]] / n * 1e6,
@@ -136,7 +142,8 @@ def main() -> None:
                 one = run(count, bodies, run_id, sink, f"{round_no}-{count}")
                 results[count].append(one)
                 print(
-                    f"round {round_no + 1} {count} tracker(s) {one.rate:8.0f} positions/s  "
+                    f"round {round_no + 1} {count} tracker(s) {one.rate:8.0f} positions/s "
+                    f"(published at {one.published_rate:.0f}/s)  "
                     f"CPU/position: trackers {one.tracker_cpu_us:5.1f} µs, broker "
                     f"{one.broker_cpu_us:5.1f} µs, database {one.database_cpu_us:5.1f} µs",
                     flush=True,
