@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import psutil
 from mirakuru import TCPExecutor
@@ -21,6 +22,8 @@ from observability.runtime.conventions import DEPLOYED_CONVENTIONS
 from observability.runtime.tracing import DEPLOYED_SAMPLING
 from services.stack.api import ensure_tool
 from tests.support.processes import free_port
+
+T = TypeVar("T")
 
 CONFIG = """\
 receivers:
@@ -71,7 +74,7 @@ def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
     return statistics.median(n / d for n, d in zip(numerators, denominators, strict=True))
 
 
-def rotated(variants: list[str], round_no: int) -> list[str]:
+def rotated(variants: list[T], round_no: int) -> list[T]:
     """The variants rotated by one each round: none always runs first, or right after another
     (the broker and the database still settle the previous run's writes when the next starts)."""
     shift = round_no % len(variants)

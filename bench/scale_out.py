@@ -1,4 +1,5 @@
-"""Scale-out benchmark: aggregate ingest with 1, 2 and 3 trackers on one queue.
+"""Scale-out benchmark: aggregate ingest with 1, 2 and 3 trackers on one queue, and what
+message groups add (3 trackers without them).
 
     .venv/bin/python bench/scale_out.py --positions 30000 --vehicles 300 --rounds 2
 
@@ -11,7 +12,9 @@ queue would not share it, since the first one to connect takes every group. It m
   (the publisher's own rate is printed beside it: it must be well above);
 - CPU per position: the trackers' CPU time (all processes, all threads) over N;
 - the broker's and the database's CPU per position (ActiveMQ's and FerretDB's processes), so the
-  capacity model can size them too.
+  capacity model can size them too;
+- the positions whose stored speed or heading differs from what one tracker computes from the
+  same input (what ordering per vehicle is worth: 0 with groups).
 
 Counts run in an order rotated each round. Needs the local stack's broker and database
 (``make up``). The figures and the capacity model derived from them are in bench/README.md.
@@ -25,7 +28,7 @@ import sys
 import time
 import uuid
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,21 +42,24 @@ from ingest import MONGODB_URL, all_latest, last_positions, positions, tracepare
 
 from services.stack.api import ensure_up, pid
 from tests.support.broker import StompClient
-from tests.support.history import stored_records
+from tests.support.history import Key, one_tracker, same_movement, stored_records
 from tests.support.processes import service_process
 
-COUNTS = (1, 2, 3)
+#: (trackers, positions in their vehicle's message group)
+VARIANTS = ((1, True), (2, True), (3, True), (3, False))
 
 
-def fill_grouped(queue: str, bodies: list[tuple[str, str]]) -> None:
-    """Persistent messages, each in its vehicle's group; one receipt at the end."""
+def label(count: int, grouped: bool) -> str:
+    return f"{count} tracker{'s' if count > 1 else ''}" + ("" if grouped else ", no groups")
+
+
+def fill(queue: str, bodies: list[tuple[str, str]], grouped: bool) -> None:
+    """Persistent messages, each in its vehicle's group if ``grouped``; one receipt at the end."""
     client = StompClient()
     for i, (vehicle, body) in enumerate(bodies):
-        headers = {
-            "persistent": "true",
-            "JMSXGroupID": vehicle,
-            "traceparent": traceparent(i, 0.01),
-        }
+        headers = {"persistent": "true", "traceparent": traceparent(i, 0.01)}
+        if grouped:
+            headers["JMSXGroupID"] = vehicle
         if i == len(bodies) - 1:
             client.send(queue, body, headers=headers)
         else:
@@ -74,9 +80,19 @@ class Run:
     tracker_cpu_us: float
     broker_cpu_us: float
     database_cpu_us: float
+    #: Positions whose speed or heading is not one tracker's, in percent.
+    differ_pct: float
 
 
-def run(count: int, bodies: list[tuple[str, str]], run_id: str, sink: str, tag: str) -> Run:
+def run(
+    count: int,
+    grouped: bool,
+    bodies: list[tuple[str, str]],
+    expected: dict[Key, tuple[float | None, ...]],
+    run_id: str,
+    sink: str,
+    tag: str,
+) -> Run:
     queue, database = f"bench.{run_id}.{tag}", f"bench_{run_id}_{tag}".replace("-", "_")
     env = {
         "POSITION_QUEUE": queue,
@@ -95,7 +111,7 @@ def run(count: int, bodies: list[tuple[str, str]], run_id: str, sink: str, tag: 
         pids = [t.executor.process.pid for t in trackers]  # type: ignore[union-attr]
         before = {p: cpu_seconds(p) for p in pids + list(servers.values())}
         started = time.monotonic()
-        fill_grouped(queue, bodies)
+        fill(queue, bodies, grouped)
         published_rate = len(bodies) / (time.monotonic() - started)
         with MongoClient(MONGODB_URL, tz_aware=True) as client:
             deadline = time.monotonic() + 900
@@ -106,9 +122,9 @@ def run(count: int, bodies: list[tuple[str, str]], run_id: str, sink: str, tag: 
             used = {p: cpu_seconds(p) - before[p] for p in before}
             records = stored_records(client[database])
             client.drop_database(database)
-    distinct = {(r.vehicle, r.timestamp) for r in records}
-    if len(distinct) != len(bodies):
-        raise SystemExit(f"{count} trackers stored {len(distinct)} positions, not {len(bodies)}")
+    if sorted(r.key for r in records) != sorted(expected):
+        raise SystemExit(f"{label(count, grouped)}: {len(records)} records, not each position once")
+    differ = sum(not same_movement(r, expected[r.key]) for r in records)
     stamps = [r.stored_at for r in records]
     span = (max(stamps) - min(stamps)).total_seconds()
     n = len(bodies)
@@ -118,6 +134,7 @@ def run(count: int, bodies: list[tuple[str, str]], run_id: str, sink: str, tag: 
         sum(used[p] for p in pids) / n * 1e6,
         used[servers["broker"]] / n * 1e6,
         used[servers["database"]] / n * 1e6,
+        differ / n * 100,
     )
 
 
@@ -132,34 +149,38 @@ def main() -> None:
     print("starting what is not running of activemq, ferretdb...", flush=True)
     ensure_up(["activemq", "ferretdb"])
     run_id = uuid.uuid4().hex[:6]
-    results: dict[int, list[Run]] = {c: [] for c in COUNTS}
+    results: dict[tuple[int, bool], list[Run]] = {v: [] for v in VARIANTS}
     with instrumentation.span_sink() as sink:
         for round_no in range(args.rounds):
             start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
             bodies = positions(args.positions, args.vehicles, start)
-            for name in instrumentation.rotated([str(c) for c in COUNTS], round_no):
-                count = int(name)
-                one = run(count, bodies, run_id, sink, f"{round_no}-{count}")
-                results[count].append(one)
+            expected = one_tracker((body for _, body in bodies), datetime.now(UTC))
+            for i in instrumentation.rotated(list(range(len(VARIANTS))), round_no):
+                count, grouped = VARIANTS[i]
+                tag = f"{round_no}-{count}-{'g' if grouped else 'n'}"
+                one = run(count, grouped, bodies, expected, run_id, sink, tag)
+                results[VARIANTS[i]].append(one)
                 print(
-                    f"round {round_no + 1} {count} tracker(s) {one.rate:8.0f} positions/s "
-                    f"(published at {one.published_rate:.0f}/s)  "
-                    f"CPU/position: trackers {one.tracker_cpu_us:5.1f} µs, broker "
-                    f"{one.broker_cpu_us:5.1f} µs, database {one.database_cpu_us:5.1f} µs",
-                    flush=True,
+                    f"round {round_no + 1} {label(count, grouped):22} {describe(one)}", flush=True
                 )
     print("\nmedian over rounds:")
-    one_rate = statistics.median(r.rate for r in results[1])
-    for count, runs in results.items():
-        rate = statistics.median(r.rate for r in runs)
-        cpu = {
-            k: statistics.median(getattr(r, f"{k}_cpu_us") for r in runs)
-            for k in ("tracker", "broker", "database")
-        }
+    one_rate = statistics.median(r.rate for r in results[(1, True)])
+    for (count, grouped), runs in results.items():
+        median = Run(*(statistics.median(getattr(r, f) for r in runs) for f in FIELDS))
         print(
-            f"  {count} tracker(s) {rate:8.0f} positions/s ({rate / one_rate:.2f}x one)  "
-            + ", ".join(f"{k} {v:5.1f} µs" for k, v in cpu.items())
+            f"  {label(count, grouped):22} {describe(median)} ({median.rate / one_rate:.2f}x one)"
         )
+
+
+FIELDS = [f.name for f in fields(Run)]
+
+
+def describe(run: Run) -> str:
+    return (
+        f"{run.rate:6.0f} positions/s (published at {run.published_rate:5.0f}/s)  CPU/position: "
+        f"trackers {run.tracker_cpu_us:5.1f} µs, broker {run.broker_cpu_us:5.1f} µs, database "
+        f"{run.database_cpu_us:5.1f} µs; not one tracker's: {run.differ_pct:4.1f} %"
+    )
 
 
 if __name__ == "__main__":

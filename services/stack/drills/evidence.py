@@ -95,18 +95,27 @@ class PanelEvidence:
     title: str
     before: float
     during: float
+    #: The panel showed data before the fault and shows none now (what a stopped reporter does).
+    ended: bool = False
 
     def __str__(self) -> str:
-        return f"{self.title!r}: {self.before:.3g} → {self.during:.3g}"
+        return f"{self.title!r}: {self.before:.3g} → " + (
+            "no data" if self.ended else f"{self.during:.3g}"
+        )
 
     @property
     def change(self) -> float:
         """How much the panel moved, relative to what it showed before the fault."""
+        if self.ended:
+            return 1.0
         return abs(self.during - self.before) / max(abs(self.before), 1e-9)
 
 
+STEP_S = 15
+
+
 def _range(expr: str, start: float, end: float) -> list[list[tuple[float, float]]]:
-    params = {"query": expr, "start": start, "end": end, "step": 15}
+    params = {"query": expr, "start": start, "end": end, "step": STEP_S}
     body = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/query_range", params=params, timeout=30).json()
     if body.get("status") != "success":
         return []
@@ -155,14 +164,20 @@ def dashboard_evidence(
             expr = target.get("expr", "")
             if not any(m in expr for m in metrics):
                 continue
-            series = _range(substitute(expr, values), fault_at - 600, now)
+            start = fault_at - 600
+            series = _range(substitute(expr, values), start, now)
             before = [v for s in series for t, v in s if t < fault_at]
             during = [v for s in series for t, v in s if t >= fault_at]
             mean_before, mean_during = _mean(before), _mean(during)
-            if abs(mean_during - mean_before) > 0.1 * max(abs(mean_before), 1e-9) or (
-                bool(before) != bool(during)
+            # the range's last evaluation: a series with no point there has ended
+            last = start + (now - start) // STEP_S * STEP_S
+            ended = bool(before) and all(s[-1][0] < last for s in series)
+            if (
+                ended
+                or abs(mean_during - mean_before) > 0.1 * max(abs(mean_before), 1e-9)
+                or bool(before) != bool(during)
             ):
-                found.append(PanelEvidence(panel["title"], mean_before, mean_during))
+                found.append(PanelEvidence(panel["title"], mean_before, mean_during, ended))
     return sorted(found, key=lambda p: -p.change)
 
 

@@ -102,20 +102,25 @@ def _route(alarm: Alarm, result: DrillResult) -> None:
         result.failures.append(f"routed to {result.receiver}, the config says {expected}")
 
 
-def _show(alarm: Alarm, result: DrillResult, fault_at: float) -> str:
-    """A panel of the alert's dashboard shows the anomaly; returns the dashboard's URL."""
+def _dashboard_url(alarm: Alarm, result: DrillResult) -> str:
+    """The firing alert's ``dashboard_url``."""
     (instance,) = evidence.firing(alarm.alert, alarm.severity)[:1] or [None]
     if instance is None:
         result.failures.append("stopped firing before it could be followed")
         return ""
-    dashboard_url = instance["annotations"]["dashboard_url"]
+    return instance["annotations"]["dashboard_url"]
+
+
+def _show(alarm: Alarm, result: DrillResult, dashboard_url: str, fault_at: float) -> None:
+    """A panel of the alert's dashboard shows the anomaly. Looked at once every alert of the
+    drill has fired, as the fault goes on: a panel's rate window (``$__rate_interval``) can
+    still hold the samples of before the fault when a quick alert fires."""
     panels = evidence.dashboard_evidence(
         REPO_ROOT, dashboard_url, evidence.metrics_of(alarm.alert), fault_at, time.time()
     )
     result.dashboard = str(panels[0]) if panels else ""
     if not panels:
         result.failures.append(f"no panel of {dashboard_url} shows it")
-    return dashboard_url
 
 
 def _logs_and_trace(
@@ -167,12 +172,17 @@ def run_drill(drill: Drill, say: Callable[[str], None] = print) -> list[DrillRes
                 result.fired_after = time.monotonic() - started
                 say(f"{drill.name}: {alarm.alert} fired after {result.fired_after:.0f} s")
                 _route(alarm, result)
-                dashboards[alarm.alert] = _show(alarm, result, fault_at)
+                dashboards[alarm.alert] = _dashboard_url(alarm, result)
                 waiting.remove(alarm)
             if waiting:
                 time.sleep(POLL_S)
         for alarm in waiting:
             results[alarm.alert].failures.append(f"did not fire within {FIRE_TIMEOUT_S:.0f} s")
+        for alert, url in dashboards.items():
+            if url:
+                _show(
+                    next(a for a in drill.alarms if a.alert == alert), results[alert], url, fault_at
+                )
     fault_end = time.time()
     ended = time.monotonic()
     say(f"{drill.name}: fault removed; waiting for the alerts to resolve")
