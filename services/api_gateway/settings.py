@@ -1,4 +1,4 @@
-"""The gateway's settings, from environment variables (defaults fit ``make up``)."""
+"""The gateway's settings, from flags or environment variables (defaults fit ``make up``)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from services.common.settings import ServiceSettings
+from services.common.settings import HttpPort, ServiceSettings
 
 
 class GatewaySettings(ServiceSettings):
     """HTTP_HOST/HTTP_PORT/LOG_LEVEL, TRACKER_URL, UPSTREAM_* (pooling, timeouts, shedding)."""
 
-    http_port: int = Field(8000, ge=1, le=65535)
+    http_port: HttpPort = 8000
     tracker_url: str = Field(
         "http://127.0.0.1:8001", description="Base URL of the position tracker's HTTP API."
     )

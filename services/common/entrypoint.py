@@ -1,33 +1,29 @@
-"""The console entry point of a service configured only by environment variables."""
+"""The console entry point of a service: its settings from the command line or the environment
+(services/common/cli.py), then its app served until SIGTERM."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import TypeVar, cast
 
 from fastapi import FastAPI
-from pydantic import ValidationError
 
+from services.common.cli import parse_settings
 from services.common.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
 
 
-def run_service(
-    name: str, doc: str, settings_class: type[S], create_app: Callable[[S], FastAPI]
-) -> None:
-    """``--help`` lists every variable with its default; bad settings end in one clear message."""
-    if any(arg in {"-h", "--help"} for arg in sys.argv[1:]):
-        print(doc.strip())
-        print("\nEnvironment variables:")
-        for field, info in settings_class.model_fields.items():
-            print(f"  {field.upper():32} default {info.default!r}")
-        return
-    try:
-        settings = settings_class()
-    except ValidationError as exc:
-        sys.exit(f"{name}: bad configuration:\n{exc}")
+def service_settings(
+    name: str, doc: str, settings_class: type[S], argv: Sequence[str] | None = None
+) -> S:
+    """``--help`` lists every setting's flag, variable, description and default; a bad value
+    exits 2 with one line naming the setting."""
+    (settings,) = parse_settings(name, doc, [settings_class], argv)
+    return cast(S, settings)
+
+
+def run_service(name: str, settings: S, create_app: Callable[[S], FastAPI]) -> None:
     from services.common.server import serve
 
     serve(create_app(settings), name, settings)

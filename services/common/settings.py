@@ -1,11 +1,19 @@
-"""Settings shared by the services, from environment variables (defaults fit ``make up``)."""
+"""Settings shared by the services, from flags or environment variables (defaults fit ``make up``).
+
+Every field is a setting: ``--batch-max`` on the command line, ``BATCH_MAX`` in the environment
+(services/common/cli.py). Its ``description`` is its help text, so each field has one.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The HTTP port setting; each service gives its own default (``http_port: HttpPort = 8001``).
+HttpPort = Annotated[int, Field(ge=1, le=65535, description="Port to listen on.")]
 
 
 class ServiceSettings(BaseSettings):
@@ -14,8 +22,10 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     http_host: str = Field("127.0.0.1", description="Address to listen on (0.0.0.0 in containers).")
-    http_port: int = Field(8000, ge=1, le=65535)
-    log_level: str = "INFO"
+    http_port: HttpPort = 8000
+    log_level: str = Field(
+        "INFO", description="Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
     http_max_in_flight: int = Field(
         200,
         ge=0,
@@ -40,10 +50,12 @@ class BrokerSettings(BaseSettings):
         "stomp://127.0.0.1:61613",
         description="STOMP URL; several comma-separated URLs fail over in order.",
     )
-    broker_user: str = ""
-    broker_password: str = ""
-    position_queue: str = "positionQueue"
-    dead_letter_queue: str = "positionQueue.DLQ"
+    broker_user: str = Field("", description="Broker login (empty: none).")
+    broker_password: str = Field("", description="Broker passcode.")
+    position_queue: str = Field("positionQueue", description="Queue the positions travel on.")
+    dead_letter_queue: str = Field(
+        "positionQueue.DLQ", description="Queue of the messages the tracker refuses (dead letters)."
+    )
 
     @field_validator("broker_url")
     @classmethod

@@ -1,8 +1,8 @@
 """The simulator's settings: HTTP and broker from the shared settings, the replay from SIMULATOR_*.
 
-Every command-line option has an environment variable (``--rate`` is ``SIMULATOR_RATE``), so
-``make up`` and Kubernetes configure the simulator without arguments; an option given on the
-command line wins over the environment.
+Every setting is a command-line flag and an environment variable (``--rate`` is
+``SIMULATOR_RATE``), so ``make up`` and Kubernetes configure the simulator without arguments; a
+flag given on the command line wins over the environment (services/common/cli.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.common.settings import BrokerSettings, ServiceSettings
+from services.common.settings import BrokerSettings, HttpPort, ServiceSettings
 from services.position_simulator.replay import MAX_RATE_HZ
 from services.position_simulator.tracks import DEFAULT_UNTIMED_SPEED_KMH
 
@@ -33,7 +33,7 @@ class BodyFormat(StrEnum):
 class SimulatorSettings(ServiceSettings, BrokerSettings):
     """HTTP_HOST/HTTP_PORT/LOG_LEVEL, BROKER_URL/BROKER_USER/BROKER_PASSWORD, POSITION_QUEUE."""
 
-    http_port: int = Field(8002, ge=1, le=65535)
+    http_port: HttpPort = 8002
 
 
 class ReplayOptions(BaseSettings):
@@ -43,7 +43,7 @@ class ReplayOptions(BaseSettings):
 
     tracks: Path = Field(PACKAGED_TRACKS, description="Folder of GPX or original Fleetman tracks.")
     vehicles: int | None = Field(
-        None, ge=1, description="Replay the first N vehicles by name (default: all)."
+        None, ge=1, description="Replay the first N vehicles by name (None: all)."
     )
     rate: float = Field(
         1.0, gt=0, le=MAX_RATE_HZ, description="Ticks per second: one position per vehicle a tick."
@@ -52,7 +52,7 @@ class ReplayOptions(BaseSettings):
     seed: int | None = Field(
         None,
         description="Start every vehicle at a reproducible random point of its track "
-        "(default: all start at their first point).",
+        "(None: each at its first point).",
     )
     format: BodyFormat = Field(BodyFormat.JSON, description="Message body: json or fleetman.")
     skip_probability: float = Field(

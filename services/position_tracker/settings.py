@@ -1,4 +1,4 @@
-"""The tracker's settings, from environment variables (defaults fit ``make up``)."""
+"""The tracker's settings, from flags or environment variables (defaults fit ``make up``)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from services.common.settings import BrokerSettings, ServiceSettings
+from services.common.settings import BrokerSettings, HttpPort, ServiceSettings
 from services.position_tracker.processing import Limits
 
 
 class TrackerSettings(ServiceSettings, BrokerSettings):
-    http_port: int = Field(8001, ge=1, le=65535)
+    http_port: HttpPort = 8001
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB (or FerretDB) URL.")
-    mongodb_database: str = "fleetman"
+    mongodb_database: str = Field("fleetman", description="Database of the positions.")
     db_request_timeout_ms: int = Field(
         1500,
         ge=10,
@@ -32,10 +32,15 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
         "once the database answers a ping. A batch of 1,000 positions is written in under a "
         "second.",
     )
-    #: Most positions written in one batched database write.
-    batch_max: int = Field(1000, ge=1, le=10_000)
-    #: How long a batch waits for more positions before it is written.
-    batch_wait_ms: int = Field(20, ge=0, le=5000)
+    batch_max: int = Field(
+        1000, ge=1, le=10_000, description="Most positions written in one batched database write."
+    )
+    batch_wait_ms: int = Field(
+        20,
+        ge=0,
+        le=5000,
+        description="How long a batch waits for more positions before it is written.",
+    )
     redelivery_grace_ms: int = Field(
         2000,
         ge=0,
@@ -44,31 +49,53 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
         "the last write of a tracker that died with it in hand may still be running in the "
         "database, and must land first for the message to be recognised as stored.",
     )
-    #: Unacknowledged messages the broker may push to the tracker (bounds memory and redelivery).
-    #: ActiveMQ also caps them at the queue's maxPageSize (5000 in our broker configurations).
-    prefetch: int = Field(5000, ge=1, le=100_000)
-    #: Positions older than this are deleted; 0 keeps everything.
-    retention_hours: float = Field(24.0, ge=0)
-    #: A timestamp more than this ahead of now is refused.
-    future_skew_seconds: float = Field(300.0, ge=0)
+    prefetch: int = Field(
+        5000,
+        ge=1,
+        le=100_000,
+        description="Unacknowledged messages the broker may push to the tracker (bounds memory "
+        "and redelivery); ActiveMQ also caps them at the queue's maxPageSize (5000 here).",
+    )
+    retention_hours: float = Field(
+        24.0, ge=0, description="Positions older than this are deleted; 0 keeps everything."
+    )
+    future_skew_seconds: float = Field(
+        300.0, ge=0, description="A timestamp more than this ahead of now is refused."
+    )
     max_age_hours: float | None = Field(
         None,
         ge=0,
         description="A position older than this is dead-lettered (reason too_old): a device "
-        "whose clock was never set reports 1970. Default: RETENTION_HOURS, since an older "
+        "whose clock was never set reports 1970. None: RETENTION_HOURS, since an older "
         "position would be purged at once; 0 accepts any age.",
     )
-    #: A move faster than this from the previous position is refused as a teleport.
-    teleport_kmh: float = Field(300.0, gt=0)
-    history_default_limit: int = Field(100, ge=1)
-    history_max_limit: int = Field(1000, ge=1)
-    #: A vehicle is active (and not stale) when it reported within this many seconds.
-    active_window_seconds: float = Field(300.0, gt=0)
-    #: How old the fleet list (``GET /vehicles``) may be: the tracker reads every vehicle's
-    #: latest position at most this often while the list is asked for, and answers from memory.
-    snapshot_max_age_seconds: float = Field(0.25, gt=0, le=10)
-    #: How often the broker's queue statistics are read.
-    queue_stats_interval_seconds: float = Field(15.0, gt=0)
+    teleport_kmh: float = Field(
+        300.0,
+        gt=0,
+        description="A move faster than this from the previous position is refused as a teleport.",
+    )
+    history_default_limit: int = Field(
+        100, ge=1, description="Positions a history request returns when it gives no limit."
+    )
+    history_max_limit: int = Field(
+        1000, ge=1, description="Most positions one history request may return."
+    )
+    active_window_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="A vehicle is active (and not stale) when it reported within this long.",
+    )
+    snapshot_max_age_seconds: float = Field(
+        0.25,
+        gt=0,
+        le=10,
+        description="How old the fleet list (GET /vehicles) may be: every vehicle's latest "
+        "position is read at most this often while the list is asked for, and answered from "
+        "memory.",
+    )
+    queue_stats_interval_seconds: float = Field(
+        15.0, gt=0, description="How often the broker's queue statistics are read."
+    )
     ingest_stall_seconds: float = Field(
         30.0,
         gt=0,

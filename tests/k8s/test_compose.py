@@ -89,6 +89,22 @@ def test_builds_point_at_real_dockerfiles(compose: dict) -> None:
         assert re.search(r":\d", service["image"]), f"{name}: tag the built image"
 
 
+def test_python_builds_name_their_service(compose: dict) -> None:
+    """The Python services' one Dockerfile, with SERVICE the package of the image's name."""
+    python = {
+        name: service
+        for name, service in compose["services"].items()
+        if service.get("build", {}).get("dockerfile") == "services/Dockerfile"
+    }
+    assert len(python) == 3
+    for name, service in python.items():
+        package = service["build"]["args"]["SERVICE"]
+        context = (COMPOSE.parent / service["build"]["context"]).resolve()
+        assert (context / "services" / package / "__main__.py").is_file(), name
+        image = service["image"].rsplit(":", 1)[0]
+        assert image == f"fleetman/{package.replace('_', '-')}", name
+
+
 def test_images_pinned(compose: dict) -> None:
     for name, service in compose["services"].items():
         tag = service["image"].rsplit(":", 1)[-1]

@@ -1,9 +1,11 @@
 """The images' Dockerfiles, read with dockerfile-parse (no Docker engine here): non-root,
-pinned bases, multi-stage with nothing to build in the last stage, exec-form commands."""
+pinned bases, multi-stage with nothing to build in the last stage, exec-form commands; one
+Dockerfile for the Python services, the service chosen by its SERVICE build argument."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -16,15 +18,20 @@ from dockerfile_parse import DockerfileParser
 
 from tests.k8s.manifests import REPO
 
+#: SERVICE build argument (the package) -> the console script its image runs
 PYTHON_SERVICES = {
     "position_simulator": "position-simulator",
     "position_tracker": "position-tracker",
     "api_gateway": "api-gateway",
 }
+#: The Python services' one Dockerfile (``--build-arg SERVICE=position_tracker``).
+PYTHON_DOCKERFILE = REPO / "services" / "Dockerfile"
 DOCKERFILES = {
-    **{name: REPO / "services" / name / "Dockerfile" for name in PYTHON_SERVICES},
+    "python": PYTHON_DOCKERFILE,
     "webapp": REPO / "services" / "webapp" / "Dockerfile",
 }
+#: The name the Python image's ENTRYPOINT runs: a link to the SERVICE's console script.
+SERVICE_LINK = "fleet-service"
 #: Anything that compiles or fetches build dependencies has no place in a final stage.
 BUILD_TOOLS = re.compile(
     r"\b(gcc|g\+\+|cc|clang|make|build-essential|python3?-dev|apt-get|apk add|pip install)\b"
@@ -114,23 +121,89 @@ def test_exec_form_commands_and_healthcheck(dockerfile: tuple[str, list[list[dic
     assert _exec_form(healthcheck.split("CMD", 1)[1].strip()), healthcheck
 
 
-@pytest.mark.parametrize(("folder", "script"), sorted(PYTHON_SERVICES.items()))
-def test_python_image_runs_its_console_script(folder: str, script: str) -> None:
-    final = stages(DOCKERFILES[folder])[-1]
-    assert _exec_form(_last(final, "ENTRYPOINT")) == [script]
+def test_every_service_package_has_its_console_script() -> None:
+    """The SERVICE values: each package under services/ with a __main__, run by its script."""
+    packages = {p.parent.name for p in (REPO / "services").glob("*/__main__.py")}
+    assert packages == set(PYTHON_SERVICES)
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
-    assert script in scripts
-    expose = _last(final, "EXPOSE")
-    assert expose == "8080"
+    for package, script in PYTHON_SERVICES.items():
+        assert script == package.replace("_", "-")
+        assert scripts[script] == f"services.{package}.__main__:main"
 
 
-def test_python_dockerfiles_alike() -> None:
-    """Small and alike: the three differ only by the service's names."""
-    texts = {
-        folder: DOCKERFILES[folder].read_text().replace(folder, "X").replace(script, "X")
-        for folder, script in PYTHON_SERVICES.items()
-    }
-    assert len(set(texts.values())) == 1
+def test_python_image_takes_the_service_as_build_argument() -> None:
+    builder, final = stages(PYTHON_DOCKERFILE)[0], stages(PYTHON_DOCKERFILE)[-1]
+    for stage in (builder, final):
+        assert "SERVICE" in [i["value"] for i in stage if i["instruction"] == "ARG"], (
+            "ARG SERVICE without a default: the build names its service"
+        )
+    assert _exec_form(_last(final, "ENTRYPOINT")) == [SERVICE_LINK]
+    assert _last(final, "EXPOSE") == "8080"
+    # the shared virtualenv is built before the argument is declared: cached for all three
+    instructions = [(i["instruction"], i["value"]) for i in builder]
+    build = next(n for n, (kind, value) in enumerate(instructions) if "pip wheel" in value)
+    assert build < instructions.index(("ARG", "SERVICE"))
+
+
+def _link_the_service(service: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, Path]:
+    """The builder's RUN that uses SERVICE, run by sh against this checkout (as in the image's
+    /src) and a stand-in virtualenv holding every console script."""
+    (command,) = [
+        i["value"]
+        for i in stages(PYTHON_DOCKERFILE)[0]
+        if i["instruction"] == "RUN" and "SERVICE" in i["value"]
+    ]
+    venv = tmp_path / "opt" / "fleetman"
+    (venv / "bin").mkdir(parents=True)
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    for script in scripts:
+        (venv / "bin" / script).write_text("#!/bin/sh\n")
+        (venv / "bin" / script).chmod(0o755)
+    result = subprocess.run(
+        ["sh", "-c", command.replace("/opt/fleetman", str(venv))],
+        cwd=REPO,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SERVICE": service},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result, venv / "bin" / SERVICE_LINK
+
+
+@pytest.mark.parametrize(("package", "script"), sorted(PYTHON_SERVICES.items()))
+def test_python_image_runs_the_services_console_script(
+    package: str, script: str, tmp_path: Path
+) -> None:
+    result, link = _link_the_service(package, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert os.readlink(link) == script
+
+
+@pytest.mark.parametrize("service", ["", "webapp", "common", "stack", "position-tracker"])
+def test_python_image_refuses_a_service_that_is_not_one(service: str, tmp_path: Path) -> None:
+    result, link = _link_the_service(service, tmp_path)
+    assert result.returncode != 0
+    assert "--build-arg SERVICE=" in result.stderr
+    assert not link.is_symlink()
+
+
+def test_no_per_service_python_dockerfile() -> None:
+    """One Dockerfile for the Python services; only the web app (nginx) has its own."""
+    assert sorted(
+        p.relative_to(REPO).as_posix() for p in (REPO / "services").glob("*/Dockerfile")
+    ) == ["services/webapp/Dockerfile"]
+    old = re.compile(rf"services/(?:{'|'.join(PYTHON_SERVICES)})/Dockerfile")
+    places = [REPO / "README.md", REPO / "Makefile", REPO / ".dockerignore", REPO / ".ci" / "run"]
+    for folder in ("k8s", "docs", "services", "tests"):
+        places += [
+            path
+            for path in (REPO / folder).rglob("*")
+            if path.suffix in {".md", ".py", ".yml", ".yaml", ".sh", ".env", ".toml"}
+            and "node_modules" not in path.parts
+        ]
+    for path in places:
+        text = path.read_text(errors="ignore")
+        assert not old.search(text), f"{path.relative_to(REPO)} names a removed Dockerfile"
 
 
 def test_copied_sources_exist_and_are_not_ignored(
