@@ -20,8 +20,8 @@ from loadlib.stats import Tally, percentile, reconcile
 from loadlib.tracks import Fleet, Schedule, moment, now_ms
 from loadlib.vegeta import Vegeta
 from services.position_tracker.buckets import millis
-from services.position_tracker.messages import format_iso_timestamp
 from services.position_tracker.store import PositionStore
+from services.positions.formats import format_iso_timestamp
 from services.stack.api import MONGODB_URL
 from services.stack.ports import configured_port
 from tests.support.processes import ServiceProcess

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from services.position_tracker.geo import Fix, legs
-from services.position_tracker.messages import position_body
 from services.position_tracker.positions import StoredPosition
+from services.positions.formats import position_body
+from services.positions.geo import Fix, legs
 
 SHEFFIELD = (53.3811, -1.4701)
 METRES_PER_DEGREE = 111_320.0

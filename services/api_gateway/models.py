@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from services.common.openapi import Problem
 from services.common.openapi import problem_responses as common_problem_responses
-from services.position_tracker.schemas import FleetmanPosition, History, VehiclePosition
+from services.positions.schemas import FleetmanPosition, History, VehiclePosition
 
 __all__ = [
     "FleetmanPosition",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.common.errors import ProblemError
-from services.position_tracker.messages import vehicle_name_problem
+from services.positions.messages import vehicle_name_problem
 
 #: Path segments that URL normalisation would resolve ("/vehicles/.." is "/").
 _DOT_SEGMENTS = frozenset({".", ".."})

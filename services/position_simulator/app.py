@@ -26,7 +26,7 @@ from services.position_simulator.schedule import (
 from services.position_simulator.settings import ReplayOptions, SimulatorSettings
 from services.position_simulator.telemetry import BROKER_CONNECTED, CATALOG, SERVICE, VEHICLES
 from services.position_simulator.tracks import Track, load_tracks
-from services.position_tracker.messages import DEFAULT_TELEPORT_KMH
+from services.positions.messages import DEFAULT_TELEPORT_KMH
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from services.position_tracker.geo import MPS_TO_KMH, WGS84
+from services.positions.geo import MPS_TO_KMH, WGS84
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,17 @@ from observability.runtime.logs import fields
 from observability.runtime.messaging import inject_headers
 from services.common.broker import BrokerConnection, BrokerUnavailable, queue_destination
 from services.position_simulator.replay import Emission
-from services.position_simulator.settings import BodyFormat
 from services.position_simulator.telemetry import (
     POSITIONS_PUBLISHED,
     PUBLISH_DURATION,
     PUBLISH_ERRORS,
 )
-from services.position_tracker.messages import fleetman_fields, jms_map_json_body, position_body
+from services.positions.formats import (
+    BodyFormat,
+    fleetman_fields,
+    jms_map_json_body,
+    position_body,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +56,11 @@ def encode(emission: Emission, body_format: BodyFormat) -> tuple[str, dict[str, 
     time, in order, so several trackers keep each vehicle's positions in sequence."""
     args = (emission.vehicle, emission.point.lat, emission.point.lon, emission.timestamp)
     group = {GROUP_HEADER: emission.vehicle}
-    if body_format is BodyFormat.FLEETMAN:
+    if body_format is BodyFormat.JSON:
+        return position_body(*args), group
+    if body_format is BodyFormat.FLEETMAN:  # a MapMessage, as the original simulator sends
         return jms_map_json_body(fleetman_fields(*args)), {**JMS_MAP_JSON_HEADERS, **group}
-    return position_body(*args), group
+    raise ValueError(f"the simulator writes json or fleetman, not {body_format.value}")
 
 
 class PositionPublisher:

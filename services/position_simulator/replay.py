@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import count, pairwise
 
 from services.position_simulator.tracks import Track, TrackPoint
-from services.position_tracker.geo import distance_m
+from services.positions.geo import distance_m
 
 DEFAULT_RETURN_SPEED_KMH = 40.0
 MAX_RATE_HZ = 1000.0

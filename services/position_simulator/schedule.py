@@ -15,7 +15,7 @@ from itertools import pairwise
 
 from services.position_simulator.replay import Emission, VehicleReplay, fleet_replays
 from services.position_simulator.tracks import Track
-from services.position_tracker.geo import distance_m
+from services.positions.geo import distance_m
 
 _MS = timedelta(milliseconds=1)
 

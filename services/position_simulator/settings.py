@@ -7,27 +7,37 @@ flag given on the command line wins over the environment (services/common/cli.py
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.settings import BrokerSettings, HttpPort, ServiceSettings
 from services.position_simulator.replay import MAX_RATE_HZ
 from services.position_simulator.tracks import DEFAULT_UNTIMED_SPEED_KMH
+from services.positions.formats import BodyFormat
 
 #: The tracks shipped with the package (made by ``trackgen``).
 PACKAGED_TRACKS = Path(__file__).resolve().parent / "tracks"
 
 
-class BodyFormat(StrEnum):
-    """How a position is written on the queue."""
+#: How the simulator writes a position on the queue: ``json``, ours, a JSON text message
+#: ``{"vehicle", "lat", "lng", "timestamp"}``; or ``fleetman``, the original Fleetman four
+#: strings as a JMS MapMessage (for the original Java tracker).
+WRITTEN_FORMATS = (BodyFormat.JSON, BodyFormat.FLEETMAN)
 
-    #: Ours: a JSON text message ``{"vehicle", "lat", "lng", "timestamp"}``.
-    JSON = "json"
-    #: The original Fleetman four strings as a JMS MapMessage (for the original Java tracker).
-    FLEETMAN = "fleetman"
+
+def _written_format(value: object) -> object:
+    """The format named, refused unless the simulator writes it (in words, not enum reprs)."""
+    if value not in WRITTEN_FORMATS:
+        raise ValueError("Input should be " + " or ".join(f"'{f}'" for f in WRITTEN_FORMATS))
+    return BodyFormat(value)
+
+
+WrittenFormat = Annotated[
+    Literal[BodyFormat.JSON, BodyFormat.FLEETMAN], BeforeValidator(_written_format)
+]
 
 
 class SimulatorSettings(ServiceSettings, BrokerSettings):
@@ -54,7 +64,7 @@ class ReplayOptions(BaseSettings):
         description="Start every vehicle at a reproducible random point of its track "
         "(None: each at its first point).",
     )
-    format: BodyFormat = Field(BodyFormat.JSON, description="Message body: json or fleetman.")
+    format: WrittenFormat = Field(BodyFormat.JSON, description="Message body: json or fleetman.")
     skip_probability: float = Field(
         0.0, ge=0.0, lt=1.0, description="Drop this share of emissions (the original drops 0.5)."
     )

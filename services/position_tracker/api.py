@@ -12,17 +12,12 @@ from pydantic import TypeAdapter
 
 from services.common.errors import ProblemError
 from services.common.openapi import problem_response
-from services.position_tracker.messages import MAX_VEHICLE_NAME, vehicle_name_problem
 from services.position_tracker.positions import StoredPosition
-from services.position_tracker.schemas import (
-    FleetmanPosition,
-    History,
-    HistoryPoint,
-    VehiclePosition,
-)
 from services.position_tracker.settings import TrackerSettings
 from services.position_tracker.snapshot import FleetSnapshot, Render
 from services.position_tracker.store import PositionStore
+from services.positions.messages import MAX_VEHICLE_NAME, vehicle_name_problem
+from services.positions.schemas import FleetmanPosition, History, HistoryPoint, VehiclePosition
 
 VehicleName = Annotated[
     str,

@@ -45,7 +45,6 @@ from observability.runtime import Telemetry
 from observability.runtime.messaging import inject_headers
 from services.common.broker import BrokerConnection, BrokerUnavailable, queue_destination
 from services.position_tracker.ingest_telemetry import IngestTelemetry, Kept
-from services.position_tracker.messages import Rejection
 from services.position_tracker.positions import StoredPosition
 from services.position_tracker.processing import (
     Decision,
@@ -55,6 +54,7 @@ from services.position_tracker.processing import (
 )
 from services.position_tracker.settings import TrackerSettings
 from services.position_tracker.store import PositionStore
+from services.positions.messages import Rejection
 
 log = logging.getLogger("position_tracker.consumer")
 T = TypeVar("T")

@@ -20,10 +20,10 @@ from observability.runtime.messaging import (
     publisher_sampled,
 )
 from services.position_tracker import telemetry as t
-from services.position_tracker.messages import Rejection
 from services.position_tracker.positions import StoredPosition
 from services.position_tracker.processing import Decision
 from services.position_tracker.settings import TrackerSettings
+from services.positions.messages import Rejection
 
 log = logging.getLogger("position_tracker.ingest")
 

@@ -15,14 +15,9 @@ from functools import partial
 from itertools import pairwise
 
 from services.position_tracker.buckets import millis
-from services.position_tracker.geo import Fix, Leg, leg, legs
-from services.position_tracker.messages import (
-    Position,
-    Rejection,
-    parse_position,
-    teleport_rejection,
-)
 from services.position_tracker.positions import StoredPosition
+from services.positions.geo import Fix, Leg, leg, legs
+from services.positions.messages import Position, Rejection, parse_position, teleport_rejection
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from stomp.utils import Frame
 
 from observability.runtime.metrics import Instrument
 from services.common.broker import BrokerConnection, BrokerUnavailable, queue_destination
-from services.position_tracker.messages import map_message_fields
 from services.position_tracker.settings import TrackerSettings
+from services.positions.messages import map_message_fields
 
 log = logging.getLogger("position_tracker.queue_stats")
 

@@ -23,7 +23,8 @@ from observability.catalog.common import (
     http_request_duration,
     service_down_alert,
 )
-from services.position_tracker.messages import BodyFormat, RejectReason
+from services.positions.formats import BodyFormat
+from services.positions.messages import RejectReason
 
 SERVICE = "position-tracker"
 PORT = 8001

@@ -20,7 +20,8 @@ import pytest
 from services.position_simulator.telemetry import SERVICE
 from services.position_simulator.trackgen import DEFAULT_OUT
 from services.position_simulator.tracks import load_tracks
-from services.position_tracker.messages import BodyFormat, Position, parse_position
+from services.positions.formats import BodyFormat
+from services.positions.messages import Position, parse_position
 from tests.services._procs import BROKER, TcpProxy, scrape, stomp_client, value
 from tests.support.broker import Received
 from tests.support.fleet import running

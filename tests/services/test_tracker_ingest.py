@@ -16,7 +16,8 @@ import pytest
 from pymongo import MongoClient
 
 from services.position_tracker.dead_letters import DeadLetter, DeadLetterArchive
-from services.position_tracker.messages import RejectReason, jms_map_json_body
+from services.positions.formats import jms_map_json_body
+from services.positions.messages import RejectReason
 from tests.services._procs import TcpProxy
 from tests.support.broker import StompClient
 from tests.support.fleet import MONGODB_URL, TrackerNames, running_tracker

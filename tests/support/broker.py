@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import stomp
 
-from services.position_tracker.messages import map_message_fields
 from services.position_tracker.queue_stats import STATISTICS, queue_size
+from services.positions.messages import map_message_fields
 
 BROKER = ("127.0.0.1", 61613)
 

@@ -1,4 +1,4 @@
-"""Spherical distance and bearing, written independently of the tracker's geodesic code."""
+"""Spherical distance and bearing, written independently of the geodesic code (positions/geo.py)."""
 
 from __future__ import annotations
 

@@ -21,11 +21,11 @@ from services.common.broker import BrokerConnection
 from services.common.settings import BrokerSettings
 from services.position_simulator.publisher import PositionPublisher
 from services.position_simulator.replay import Emission
-from services.position_simulator.settings import BodyFormat
 from services.position_simulator.telemetry import CATALOG as SIMULATOR
 from services.position_simulator.tracks import TrackPoint
 from services.position_tracker.app import create_app as create_tracker
 from services.position_tracker.settings import TrackerSettings
+from services.positions.formats import BodyFormat
 from tests.support.fleet import MONGODB_URL, TrackerNames
 from tests.support.polling import eventually
 from tests.support.processes import free_port

@@ -25,7 +25,7 @@ from loadlib.stats import (
 from loadlib.tracks import Fleet, Schedule
 from loadlib.vegeta import parse_report, parse_result, rate_flag, targets_text
 
-from services.position_tracker.geo import distance_m
+from services.positions.geo import distance_m
 from services.stack.gotools import GO_TOOLS
 
 #: ``vegeta report -type=json`` of a step (v12.13.0), latencies in nanoseconds.

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.position_tracker import geo
-from services.position_tracker.geo import Fix
+from services.positions import geo
+from services.positions.geo import Fix
 
 # Vectors from the original TestSpeedCalculations (k8s-fleetman position tracker), whose
 # timestamps were "Wed Jul 05 10:26:24 BST 2017" and so on.

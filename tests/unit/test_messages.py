@@ -5,20 +5,22 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from services.position_tracker.geo import Fix
-from services.position_tracker.messages import (
+from services.positions.formats import (
     BodyFormat,
-    Position,
-    Rejection,
-    RejectReason,
-    check_teleport,
     encode_position,
     fleetman_body,
     format_iso_timestamp,
     format_java_timestamp,
     jms_map_json_body,
-    parse_position,
     position_body,
+)
+from services.positions.geo import Fix
+from services.positions.messages import (
+    Position,
+    Rejection,
+    RejectReason,
+    check_teleport,
+    parse_position,
     vehicle_name_problem,
 )
 

@@ -23,7 +23,7 @@ from services.position_simulator.tracks import (
     TrackPoint,
     load_tracks,
 )
-from services.position_tracker.geo import MPS_TO_KMH, WGS84, Fix, Leg, legs
+from services.positions.geo import MPS_TO_KMH, WGS84, Fix, Leg, legs
 
 PACKAGED = Path(__file__).resolve().parents[2] / "services" / "position_simulator" / "tracks"
 ORIGINALS = Path(__file__).resolve().parents[1] / "data" / "fleetman_tracks.tar.xz"

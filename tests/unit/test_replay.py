@@ -12,8 +12,8 @@ from services.position_simulator.replay import (
     fleet_replays,
 )
 from services.position_simulator.tracks import Track, TrackPoint
-from services.position_tracker.geo import Fix, distance_m
-from services.position_tracker.messages import check_teleport
+from services.positions.geo import Fix, distance_m
+from services.positions.messages import check_teleport
 
 START = datetime(2025, 10, 30, 15, 0, 0, 123456, tzinfo=UTC)
 START_MS = datetime(2025, 10, 30, 15, 0, 0, 123000, tzinfo=UTC)  # start truncated to ms

@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, Literal, get_origin
 
 import pytest
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 from services.api_gateway import __main__ as gateway_main
@@ -69,8 +70,12 @@ def help_entries(service: str, capsys: pytest.CaptureFixture[str]) -> dict[str, 
     return {entry.split()[0].rstrip(","): " ".join(entry.split()) for entry in entries}
 
 
-def shown_default(value: Any) -> str:
-    return value.name if isinstance(value, Enum) else str(value)
+def shown_default(info: FieldInfo) -> str:
+    """The default as ``--help`` shows it: an enum field's by name, a Literal's as typed."""
+    value = info.default
+    if isinstance(value, Enum) and get_origin(info.annotation) is not Literal:
+        return value.name
+    return str(value)
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
@@ -83,7 +88,7 @@ def test_help_documents_every_setting(service: str, capsys: pytest.CaptureFixtur
             entry = entries.get(flag(field))
             assert entry, f"{flag(field)} is not in {service} --help"
             assert " ".join(info.description.split()) in entry
-            assert f"(default: {shown_default(info.default)})" in entry
+            assert f"(default: {shown_default(info)})" in entry
             assert f"[env: {env_name(cls, field)}]" in entry
             documented += 1
     assert documented == len(entries) - 1  # and nothing else but -h

@@ -3,7 +3,8 @@
 import pytest
 
 from services.position_simulator.__main__ import parse_args
-from services.position_simulator.settings import PACKAGED_TRACKS, BodyFormat
+from services.position_simulator.settings import PACKAGED_TRACKS
+from services.positions.formats import BodyFormat
 
 ENV = (
     "SIMULATOR_TRACKS",

@@ -12,10 +12,9 @@ from services.position_simulator.schedule import (
     select_tracks,
     top_speed_kmh,
 )
-from services.position_simulator.settings import BodyFormat
 from services.position_simulator.tracks import Track, TrackPoint
-from services.position_tracker.messages import BodyFormat as ParsedFormat
-from services.position_tracker.messages import Position, parse_position
+from services.positions.formats import BodyFormat
+from services.positions.messages import Position, parse_position
 
 NOW = datetime(2025, 10, 30, 15, 0, 0, 123456, tzinfo=UTC)
 NOW_MS = NOW.replace(microsecond=123000)
@@ -129,7 +128,7 @@ def test_json_body_and_fleetman_map_message():
     assert JMS_MAP_JSON_HEADERS == {"transformation": "jms-map-json"}
     position = parse_position(body, now=NOW)
     assert isinstance(position, Position)
-    assert position.body_format is ParsedFormat.JMS_MAP_JSON
+    assert position.body_format is BodyFormat.JMS_MAP_JSON
     assert (position.vehicle, position.latitude, position.timestamp) == ("Van A", 53.37, NOW_MS)
     assert '"time", "2025-10-30T15:00:00.123+0000"' in body
 

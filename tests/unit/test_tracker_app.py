@@ -7,9 +7,9 @@ import pytest
 from observability.runtime.http import declared_routes
 from services.position_tracker.app import create_app
 from services.position_tracker.positions import StoredPosition
-from services.position_tracker.schemas import VehiclePosition
 from services.position_tracker.settings import TrackerSettings
 from services.position_tracker.telemetry import ROUTES
+from services.positions.schemas import VehiclePosition
 
 
 def test_routes_are_exactly_the_catalogs():

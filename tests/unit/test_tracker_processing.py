@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from services.position_tracker.buckets import millis
-from services.position_tracker.geo import distance_m
-from services.position_tracker.messages import Rejection, RejectReason
 from services.position_tracker.positions import StoredPosition
 from services.position_tracker.processing import Incoming, Limits, PreviousPositions, decide
+from services.positions.geo import distance_m
+from services.positions.messages import Rejection, RejectReason
 
 T0 = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=1)

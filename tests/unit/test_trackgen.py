@@ -7,7 +7,7 @@ import pytest
 
 from services.position_simulator import trackgen
 from services.position_simulator.tracks import load_tracks
-from services.position_tracker.geo import distance_m, initial_heading_deg
+from services.positions.geo import distance_m, initial_heading_deg
 
 COMMITTED = Path(__file__).resolve().parents[2] / "services" / "position_simulator" / "tracks"
 TELEPORT_LIMIT_KMH = 300

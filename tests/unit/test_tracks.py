@@ -12,7 +12,7 @@ from services.position_simulator.tracks import (
     load_tracks,
     vehicle_name_from_stem,
 )
-from services.position_tracker.geo import distance_m
+from services.positions.geo import distance_m
 
 COMMITTED = Path(__file__).resolve().parents[2] / "services" / "position_simulator" / "tracks"
 

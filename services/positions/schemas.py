@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from services.position_tracker.geo import kmh_to_mph
-from services.position_tracker.messages import format_java_timestamp
-from services.position_tracker.positions import StoredPosition
+from services.positions.formats import format_java_timestamp
+from services.positions.geo import kmh_to_mph
+
+
+class StoredReport(Protocol):
+    """A stored position as the JSON shows it (the tracker's ``StoredPosition`` is one)."""
+
+    @property
+    def vehicle(self) -> str: ...
+
+    @property
+    def lat(self) -> float: ...
+
+    @property
+    def lng(self) -> float: ...
+
+    @property
+    def timestamp(self) -> datetime: ...
+
+    @property
+    def speed_kmh(self) -> float | None: ...
+
+    @property
+    def heading(self) -> float | None: ...
+
+    @property
+    def stored_at(self) -> datetime: ...
 
 
 class VehiclePosition(BaseModel):
@@ -32,7 +57,7 @@ class VehiclePosition(BaseModel):
     )
 
     @classmethod
-    def of(cls, position: StoredPosition, now: datetime, window_s: float) -> VehiclePosition:
+    def of(cls, position: StoredReport, now: datetime, window_s: float) -> VehiclePosition:
         return cls(
             name=position.vehicle,
             lat=position.lat,
@@ -57,7 +82,7 @@ class FleetmanPosition(BaseModel):
     speed: float | None
 
     @classmethod
-    def of(cls, position: StoredPosition) -> FleetmanPosition:
+    def of(cls, position: StoredReport) -> FleetmanPosition:
         return cls(
             name=position.vehicle,
             lat=position.lat,
@@ -75,7 +100,7 @@ class HistoryPoint(BaseModel):
     heading: float | None
 
     @classmethod
-    def of(cls, position: StoredPosition) -> HistoryPoint:
+    def of(cls, position: StoredReport) -> HistoryPoint:
         return cls(
             lat=position.lat,
             lng=position.lng,
