@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from services.stack.templates import render
+from services.common.templates import render
 from services.webapp.access_log import (
     AccessLogFormat,
     nginx_log_format,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from services.common.templates import render, write_if_changed
 from services.stack import system
 from services.stack.components.base import Component, Context, Program
 from services.stack.health import Health, stomp_ok
 from services.stack.ports import HOST, configured_port
-from services.stack.templates import render, write_if_changed
 
 ACTIVEMQ_HOME = Path("/usr/share/activemq")
 USER = "activemq"  # created by the Debian package; the broker runs as this user

@@ -8,13 +8,13 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
+from services.common.templates import render, write_if_changed
 from services.stack import system
 from services.stack.components.base import Component, Context, Program
 from services.stack.downloads import fetch
 from services.stack.health import Health, elasticsearch_ok
 from services.stack.locks import locked
 from services.stack.ports import HOST, configured_port
-from services.stack.templates import render, write_if_changed
 
 VERSION = "8.19.21"
 _MAVEN = "https://repo1.maven.org/maven2/org/elasticsearch/distribution/integ-test-zip"

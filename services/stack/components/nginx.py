@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from services.common.templates import write_if_changed
 from services.stack import system
 from services.stack.components.base import Component, Context, Program
 from services.stack.errors import StackError
 from services.stack.health import Health, http_ok
 from services.stack.ports import HOST, configured_port
-from services.stack.templates import write_if_changed
 from services.webapp import nginx_config, vendor
 
 WORKER_USER = "nobody"  # nginx's workers when its master runs as root

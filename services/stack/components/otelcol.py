@@ -17,6 +17,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from services.common.templates import render
 from services.stack.components.base import Component, Context, Program
 from services.stack.errors import StackError
 from services.stack.gotools import ensure_go_tool, go_env
@@ -24,7 +25,6 @@ from services.stack.health import Health, http_ok
 from services.stack.locks import locked
 from services.stack.paths import StackPaths
 from services.stack.ports import HOST, configured_port
-from services.stack.templates import render
 
 BINARY = "otelcol-fleet"
 MANIFEST = "otelcol-builder.yaml"

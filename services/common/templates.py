@@ -1,4 +1,5 @@
-"""A tiny renderer for the stack's config templates: `{{name}}` placeholders, nothing else.
+"""A tiny renderer for config templates (the stack's, the web app's nginx config): `{{name}}`
+placeholders, nothing else.
 
 (Config languages such as nginx's, Spring's and YAML's own `${...}` are left untouched.)
 """
