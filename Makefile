@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
 
 # The one test command: `make test` and .ci/run both run exactly this.
-TEST_COMMAND = $(BIN)/ruff check . && $(BIN)/dashboard-gen check && $(BIN)/dashboard-gen lint && $(BIN)/pytest $(PYTEST_ARGS)
+TEST_COMMAND = $(BIN)/ruff check . && $(BIN)/lint-imports && $(BIN)/dashboard-gen check && $(BIN)/dashboard-gen lint && $(BIN)/pytest $(PYTEST_ARGS)
 
 .PHONY: up down status test lint venv drill
 
@@ -37,3 +37,4 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
