@@ -42,7 +42,7 @@ from ingest import MONGODB_URL, all_latest, last_positions, positions, tracepare
 
 from services.stack.api import ensure_up, pid
 from tests.support.broker import StompClient
-from tests.support.history import Key, one_tracker, same_movement, stored_records
+from tests.support.history import Key, Record, one_tracker, same_movement, stored_records
 from tests.support.processes import service_process
 
 #: (trackers, positions in their vehicle's message group)
@@ -115,11 +115,16 @@ def run(
         published_rate = len(bodies) / (time.monotonic() - started)
         with MongoClient(MONGODB_URL, tz_aware=True) as client:
             deadline = time.monotonic() + 900
-            while not all_latest(client[database]["vehicles"], last_positions(bodies)):
+            records: list[Record] = []
+            # the latest positions are written before the history: wait for both
+            while not all_latest(client[database]["vehicles"], last_positions(bodies)) or len(
+                records := stored_records(client[database])
+            ) < len(bodies):
                 if time.monotonic() > deadline:
                     raise SystemExit(f"{count} trackers did not store {len(bodies)} in 900 s")
                 time.sleep(0.25)
             used = {p: cpu_seconds(p) - before[p] for p in before}
+            time.sleep(2)  # a late copy would show up now
             records = stored_records(client[database])
             client.drop_database(database)
     if sorted(r.key for r in records) != sorted(expected):

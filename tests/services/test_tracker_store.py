@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -213,3 +214,28 @@ def test_the_migration_command_moves_a_database_by_hand(store):
     assert again.returncode == 0 and "done (0 positions moved)" in again.stderr
     usage = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=60)
     assert usage.returncode == 0 and "--retention-hours" in usage.stdout
+
+
+def test_concurrent_writers_of_one_bucket_lose_nothing(store):
+    """Several trackers writing one vehicle's bucket at once (no message groups, or a group
+    moving): every chunk pushed is kept. FerretDB 1.24 lost one of two concurrent updates of a
+    document until our patch 0003 (3 writers x 300 pushes kept 462)."""
+    writers = [PositionStore(MONGODB_URL, store.db.name) for _ in range(3)]
+    store.write([at(0)])  # the bucket exists: every later write is a $push to it
+    for writer in writers:
+        writer.write([at(0)])  # each writer knows the bucket (its cache), as a running tracker
+
+    def write(index: int) -> None:
+        for k in range(1, 81):
+            writers[index].write([at(k * 3 + index)])  # one chunk each, into the same buckets
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for writer in writers:
+        writer.close()
+    stored = store.history("Store Van", T0, T0 + timedelta(seconds=250), 1000)
+    assert stored is not None
+    assert len(stored) == 241, f"{241 - len(stored)} of 241 positions lost"
