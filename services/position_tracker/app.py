@@ -19,7 +19,7 @@ from services.common.app import create_service_app
 from services.common.errors import problem
 from services.common.version import VERSION
 from services.position_tracker.api import create_router, fleet_renderers
-from services.position_tracker.consumer import PositionConsumer
+from services.position_tracker.consumer import PositionConsumer, backlog_of_mine
 from services.position_tracker.database_probe import DatabaseProbe
 from services.position_tracker.dead_letter_mover import DeadLetterMover
 from services.position_tracker.dead_letters import DeadLetterArchive
@@ -117,7 +117,9 @@ def create_app(
         return None
 
     def ingest_ready() -> str | None:
-        waiting = queue_stats.sizes.get("positions", 0)
+        waiting = backlog_of_mine(
+            queue_stats.sizes.get("positions", 0), queue_stats.consumer_counts.get("positions", 1)
+        )
         return consumer.stall(waiting, settings.ingest_stall_seconds)
 
     app = create_service_app(

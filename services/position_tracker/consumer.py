@@ -115,6 +115,15 @@ def stall_problem(waiting: int, idle_s: float, limit_s: float) -> str | None:
     return None
 
 
+def backlog_of_mine(waiting_in_broker: int, consumers: int) -> int:
+    """The part of the queue's backlog that stalls this tracker if it stores nothing: all of it
+    when it is the queue's only consumer; none when others share the queue, since the backlog
+    may be theirs (message groups keep each vehicle on its consumer, and an idle tracker with
+    no group is not stalled). A tracker then counts as stalled only on messages in its hands;
+    a queue that nobody drains is PositionQueueBacklogGrowing's and PositionsNotStored's."""
+    return waiting_in_broker if consumers <= 1 else 0
+
+
 class PositionConsumer:
     """The tracker's ingest path, from the queue to the database."""
 

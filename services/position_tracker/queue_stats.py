@@ -49,6 +49,8 @@ class QueueStats:
         }
         #: The latest size the broker gave for each queue, by role (``positions``, ...).
         self.sizes: dict[str, int] = {}
+        #: The latest consumer count the broker gave for each queue, by role.
+        self.consumer_counts: dict[str, int] = {}
         self.broker = BrokerConnection(
             settings, "tracker-queue-stats", on_connect=self._subscribe, on_message=self._on_reply
         )
@@ -94,6 +96,7 @@ class QueueStats:
             self.gauge.labels(queue=role).set(size)
             consumers = entries.get("consumerCount")
             if isinstance(consumers, int | float):
+                self.consumer_counts[role] = int(consumers)
                 self.consumers.labels(queue=role).set(consumers)
 
 

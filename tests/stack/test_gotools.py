@@ -91,7 +91,7 @@ def test_a_binary_built_without_the_current_patches_is_rebuilt(tmp_path):
 
 def test_ferretdb_is_built_with_every_patch_of_its_folder():
     assert FERRETDB.patches == tuple(sorted(FERRETDB_PATCHES.glob("*.patch")))
-    assert len(FERRETDB.patches) == 2
+    assert FERRETDB.patches  # and none forgotten: the folder is the list
     version = dict(FERRETDB.source_files)["build/version/version.txt"]
     assert version.startswith(f"{FERRETDB.version}-fleet.")  # the binary says it is patched
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.position_tracker.consumer import attempt_budget_s, stall_problem
+from services.position_tracker.consumer import attempt_budget_s, backlog_of_mine, stall_problem
 from services.position_tracker.settings import TrackerSettings
 
 
@@ -28,3 +28,10 @@ def test_an_ingest_attempt_gets_more_time_on_each_retry_up_to_30_s():
     assert budgets == [5.0, 10.0, 20.0, 30.0, 30.0, 30.0]
     # a base above the cap is kept as it is
     assert attempt_budget_s(TrackerSettings(db_operation_timeout_ms=45_000), 3) == 45.0
+
+
+def test_the_queues_backlog_counts_against_a_tracker_only_when_it_is_the_only_consumer():
+    assert backlog_of_mine(500, consumers=1) == 500
+    assert backlog_of_mine(500, consumers=0) == 500  # (a statistics reply racing a reconnect)
+    # another tracker may hold every group with messages waiting: this one is idle, not stalled
+    assert backlog_of_mine(500, consumers=3) == 0
