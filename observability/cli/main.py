@@ -21,7 +21,7 @@ from observability.cli.load import config_path, load
 from observability.cli.output import FORMATS, failing, relative, relative_problem, show
 from observability.cli.preview import preview
 from observability.cli.write import write_artifacts
-from observability.config import ConfigError
+from observability.config import OUTPUTS, ConfigError
 from observability.diagnostics import CatalogError
 from observability.testgen.cases import ScenarioError
 
@@ -146,9 +146,14 @@ def list_(obj: dict[str, object], fmt: str) -> None:
 
 @cli.command()
 def artifacts() -> None:
-    """The artifact kinds and the files each one owns."""
+    """The artifact kinds and the files each one owns (by default), then the outputs the
+    configuration can move (``[outputs]`` of dashboard-gen.toml, or
+    ``[tool.dashboard-gen.outputs]``) and their defaults."""
     for kind in ARTIFACT_KINDS:
         click.echo(f"{kind.name:24} {', '.join(kind.owns)}\n{'':24} {kind.description}")
+    click.echo("\noutputs (default paths):")
+    for name, path in OUTPUTS.items():
+        click.echo(f"{name:24} {path}")
 
 
 cli.add_command(preview)
@@ -158,6 +163,8 @@ cli.add_command(init)
 def _fail(message: str) -> None:
     """One line on stderr, exit 2."""
     progress.stop()
+    if _root:
+        message = message.replace(f"{_root[0]}/", "")
     click.echo(f"dashboard-gen: {' '.join(message.split())}", err=True)
     sys.exit(ERROR)
 

@@ -149,3 +149,17 @@ def test_config_option_overrides_the_search(outside: Path):
     result = run("--config", str(outside / "project/dashboard-gen.toml"), "check", cwd=outside)
     assert result.returncode == 1  # nothing generated yet: every file is missing
     assert "alerts/rules/example.yml is not committed" in result.stdout
+
+
+def test_an_slo_whose_tests_cannot_be_generated_is_one_line_naming_it(outside: Path):
+    assert run("init", cwd=outside).returncode == 0
+    module = outside / "telemetry.py"
+    module.write_text(
+        module.read_text().replace("objective=0.99", "objective=0.9").replace("99% of", "90% of")
+    )
+    result = run("generate", cwd=outside)
+    assert result.returncode == 2
+    [line] = error_lines(result)
+    assert line.startswith("dashboard-gen: cannot generate the promtool tests: SLO availability")
+    assert "(telemetry.py:" in line and "cannot be exceeded" in line
+    assert "Traceback" not in result.stderr
