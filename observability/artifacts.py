@@ -33,6 +33,7 @@ from observability.render.symptom_rules import rule_files
 from observability.render.time_scale import time_scaled
 from observability.render.usage import FieldUse, Query, rule_queries
 from observability.slo.model import slo_models
+from observability.testgen.cases import ScenarioError
 from observability.testgen.slo_tests import generated_test_path, slo_test_file
 
 Files = dict[str, str]
@@ -75,10 +76,17 @@ def _rule_queries(platform: Platform, config: Config) -> list[Query]:
 
 def _rule_tests(platform: Platform, config: Config) -> Files:
     by_service = {f.service: f for f in rule_files(platform, config)}
-    return {
-        generated_test_path(m): slo_test_file(by_service[m.service.name], m)
-        for m in slo_models(platform)
-    }
+    files = {}
+    for m in slo_models(platform):
+        try:
+            files[generated_test_path(m)] = slo_test_file(by_service[m.service.name], m)
+        except ScenarioError as exc:
+            source = m.slo.source
+            raise ScenarioError(
+                f"SLO {m.slo.name} of {m.service.name} ({source.path or source.module}:"
+                f"{source.line}): {exc}"
+            ) from exc
+    return files
 
 
 def _runbooks(platform: Platform, config: Config) -> Files:

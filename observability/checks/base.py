@@ -12,7 +12,7 @@ from observability.artifacts import all_queries, owned_globs, render_all
 from observability.catalog.service import Platform
 from observability.catalog.source import SourceRef
 from observability.checks.index import MetricIndex, build_index
-from observability.config import Config
+from observability.config import CONFIG_FILE, Config
 from observability.diagnostics import Level, Problem
 from observability.render.provenance import Origin
 from observability.render.rules import RuleFile
@@ -34,20 +34,32 @@ class Context:
     #: promtool test files: generated (in memory) and hand-written (on disk).
     tests: tuple[TestFileInfo, ...]
 
+    def shown(self, path: str) -> str:
+        """Where the generated file ``path`` (its default path) is, relative to ``root``."""
+        return self.config.output_path(path)
+
     def committed(self, path: str) -> str | None:
         """The file as it is in the working tree, None when it does not exist."""
-        target = self.root / path
+        target = self.root / self.shown(path)
         return target.read_text() if target.is_file() else None
 
     def committed_owned(self) -> list[str]:
-        """Files on disk that generated artifacts own (by their globs)."""
+        """Files on disk that generated artifacts own (by their globs), by default path."""
         found = set()
         for pattern in owned_globs():
-            found |= {str(p.relative_to(self.root)) for p in self.root.glob(pattern) if p.is_file()}
+            found |= {
+                self.config.default_path(p.relative_to(self.root).as_posix())
+                for p in self.root.glob(self.shown(pattern))
+                if p.is_file()
+            }
         return sorted(found)
 
     def config_source(self) -> SourceRef:
-        """Where the configuration is: ``[tool.dashboard-gen]`` in pyproject.toml."""
+        """Where the configuration is: ``[tool.dashboard-gen]`` in pyproject.toml, or
+        dashboard-gen.toml."""
+        path = self.root / CONFIG_FILE
+        if path.is_file():
+            return SourceRef(CONFIG_FILE, 1, str(path))
         path = self.root / "pyproject.toml"
         lines = path.read_text().splitlines() if path.is_file() else []
         line = next((i for i, t in enumerate(lines, 1) if t.strip() == "[tool.dashboard-gen]"), 1)

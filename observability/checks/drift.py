@@ -56,19 +56,24 @@ def _diff(path: str, old: str, new: str) -> str:
 
 
 def file_drifts(ctx: Context) -> list[FileDrift]:
+    """The generated files that differ from the working tree, by their path there."""
     drifts = []
     for path, text in ctx.files.items():
         committed = ctx.committed(path)
+        shown = ctx.shown(path)
         if committed is None:
-            drifts.append(FileDrift(path, "missing", _diff(path, "", text)))
+            drifts.append(FileDrift(shown, "missing", _diff(shown, "", text)))
         elif committed != text:
             drifts.append(
-                FileDrift(path, "differs", _diff(path, committed, text), _changed(committed, text))
+                FileDrift(
+                    shown, "differs", _diff(shown, committed, text), _changed(committed, text)
+                )
             )
     for path in ctx.committed_owned():
         if path not in ctx.files:
             old = ctx.committed(path) or ""
-            drifts.append(FileDrift(path, "extra", _diff(path, old, "")))
+            shown = ctx.shown(path)
+            drifts.append(FileDrift(shown, "extra", _diff(shown, old, "")))
     return sorted(drifts, key=lambda d: d.path)
 
 

@@ -16,7 +16,6 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from observability.artifacts import cluster_folder
-from observability.catalog.source import SourceRef
 from observability.checks.base import Check, Context
 from observability.config import LINK_KEYS, Config
 from observability.diagnostics import Level, Problem
@@ -62,12 +61,11 @@ def _refusal(url: str, path: str, environment: str, allowed: set[str]) -> str:
     return f"{parts.netloc} is not a host of {environment}"
 
 
-def _settings(config: Config) -> Origin:
-    """Where the links are set: the configuration file's [tool.dashboard-gen] table."""
-    path = config.root / "pyproject.toml"
-    return Origin(
-        "pyproject.toml", "config", "dashboard-gen", SourceRef("pyproject.toml", 0, str(path))
-    )
+def _settings(ctx: Context) -> Origin:
+    """Where the links are set: the configuration (dashboard-gen.toml, or the
+    [tool.dashboard-gen] table of pyproject.toml)."""
+    source = ctx.config_source()
+    return Origin(source.module, "config", "dashboard-gen", source)
 
 
 def run(ctx: Context) -> Iterator[Problem]:
@@ -80,7 +78,7 @@ def run(ctx: Context) -> Iterator[Problem]:
             if not why:
                 continue
             yield CHECK.problem(
-                _settings(ctx.config),
+                _settings(ctx),
                 Level.BUG,
                 f"{url}: {why} (its hosts: {', '.join(sorted(allowed)) or 'none configured'})",
                 path,

@@ -29,7 +29,7 @@ def run(ctx: Context) -> Iterator[Problem]:
     for test in ctx.tests:
         known = set().union(*(defined.get(r, set()) for r in test.rule_files))
         for alert in sorted((test.firing | test.silent) - known):
-            source = SourceRef(test.path, 1, str(ctx.root / test.path))
+            source = SourceRef(test.path, 1, str(ctx.root / ctx.shown(test.path)))
             yield Problem(
                 source,
                 CHECK.name,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -12,19 +14,32 @@ from observability.artifacts import ARTIFACT_KINDS
 from observability.checks.base import Context, build_context
 from observability.checks.drift import file_drifts
 from observability.checks.registry import AGREEMENT, CHECKS, run_checks
+from observability.cli import progress
+from observability.cli.init import init
 from observability.cli.inventory import log_field_inventory, metric_inventory, render_text
-from observability.cli.load import load
-from observability.cli.output import FORMATS, failing, show
+from observability.cli.load import config_path, load
+from observability.cli.output import FORMATS, failing, relative, relative_problem, show
 from observability.cli.preview import preview
 from observability.cli.write import write_artifacts
-from observability.config import ConfigError
+from observability.config import OUTPUTS, ConfigError
 from observability.diagnostics import CatalogError
+from observability.testgen.cases import ScenarioError
 
 FINDINGS, ERROR = 1, 2
+#: Set (to anything) to see the traceback of an internal error.
+DEBUG_VARIABLE = "DASHBOARD_GEN_DEBUG"
+
+#: The folder of the configuration in use, for repository-relative paths in errors.
+_root: list[Path] = []
 
 
 def _context(obj: dict[str, object]) -> Context:
-    config, platform = load(obj.get("config"))  # type: ignore[arg-type]
+    progress.start()
+    path = config_path(obj.get("config"))  # type: ignore[arg-type]
+    _root[:] = [path.parent]
+    progress.phase(f"loading the catalogs ({relative(path, Path.cwd())})")
+    config, platform = load(path)
+    progress.phase("rendering the artifacts")
     return build_context(platform, config)
 
 
@@ -32,8 +47,8 @@ def _context(obj: dict[str, object]) -> Context:
 @click.option(
     "--config",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="pyproject.toml with [tool.dashboard-gen] (default: the nearest one above the current "
-    "folder, else this project's).",
+    help="pyproject.toml with [tool.dashboard-gen], or dashboard-gen.toml (default: the nearest "
+    "one from the current folder up).",
 )
 @click.pass_context
 def cli(ctx: click.Context, config: Path | None) -> None:
@@ -42,7 +57,8 @@ def cli(ctx: click.Context, config: Path | None) -> None:
     sources, Fluent Bit and collector configs, Elasticsearch index templates, Kibana saved
     searches, Kubernetes monitoring objects.
 
-    Exit codes: 0 ok, 1 findings (drift, lint problems), 2 usage or internal error.
+    Exit codes: 0 ok, 1 findings (drift, lint problems), 2 usage, configuration or catalog
+    error (one line on stderr).
     """
     ctx.obj = {"config": config}
 
@@ -53,7 +69,9 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 def generate(obj: dict[str, object], dry_run: bool) -> None:
     """Write every artifact, and delete generated files that are no longer generated."""
     ctx = _context(obj)
+    progress.phase(f"{'comparing' if dry_run else 'writing'} {len(ctx.files)} artifacts")
     changes = write_artifacts(ctx, dry_run=dry_run)
+    progress.stop()
     for line in changes.lines():
         click.echo(line)
     click.echo(changes.summary(dry_run))
@@ -69,11 +87,14 @@ def check(obj: dict[str, object], fmt: str, diff: bool) -> None:
     """Fail (exit 1) when a committed artifact differs from what the catalogs generate, or
     references a metric or label the catalogs no longer declare. The CI drift gate."""
     ctx = _context(obj)
-    if diff and fmt == "text":
-        for drift in file_drifts(ctx):
-            click.echo(drift.diff, nl=False)
+    progress.phase(f"comparing {len(ctx.files)} artifacts with the working tree")
+    drifts = file_drifts(ctx) if diff and fmt == "text" else []
+    progress.phase("running the agreement checks")
     problems = run_checks(ctx, AGREEMENT)
-    show(problems, fmt)
+    progress.stop()
+    for drift in drifts:
+        click.echo(drift.diff, nl=False)
+    show(problems, fmt, config=ctx.config)
     sys.exit(FINDINGS if failing(problems) else 0)
 
 
@@ -95,8 +116,11 @@ def lint(obj: dict[str, object], fmt: str, names: tuple[str, ...], list_checks: 
         for c in CHECKS:
             click.echo(f"{c.name:24} {c.summary}  ({c.doc})")
         return
-    problems = run_checks(_context(obj), names or None)
-    show(problems, fmt, {"checks": list(names or [c.name for c in CHECKS])})
+    ctx = _context(obj)
+    progress.phase(f"running {len(names or CHECKS)} checks")
+    problems = run_checks(ctx, names or None)
+    progress.stop()
+    show(problems, fmt, {"checks": list(names or [c.name for c in CHECKS])}, config=ctx.config)
     sys.exit(FINDINGS if failing(problems) else 0)
 
 
@@ -107,7 +131,9 @@ def list_(obj: dict[str, object], fmt: str) -> None:
     """The inventory: every metric and log field, the services that emit it, and the rules,
     alerts and tests that use it (dashboards and searches too, once they are generated)."""
     ctx = _context(obj)
+    progress.phase("building the inventory")
     metrics, fields = metric_inventory(ctx), log_field_inventory(ctx)
+    progress.stop()
     if fmt == "json":
         data = {
             "metrics": [e.as_dict() for e in metrics],
@@ -120,12 +146,34 @@ def list_(obj: dict[str, object], fmt: str) -> None:
 
 @cli.command()
 def artifacts() -> None:
-    """The artifact kinds and the files each one owns."""
+    """The artifact kinds and the files each one owns (by default), then the outputs the
+    configuration can move (``[outputs]`` of dashboard-gen.toml, or
+    ``[tool.dashboard-gen.outputs]``) and their defaults."""
     for kind in ARTIFACT_KINDS:
         click.echo(f"{kind.name:24} {', '.join(kind.owns)}\n{'':24} {kind.description}")
+    click.echo("\noutputs (default paths):")
+    for name, path in OUTPUTS.items():
+        click.echo(f"{name:24} {path}")
 
 
 cli.add_command(preview)
+cli.add_command(init)
+
+
+def _fail(message: str) -> None:
+    """One line on stderr, exit 2."""
+    progress.stop()
+    if _root:
+        message = message.replace(f"{_root[0]}/", "")
+    click.echo(f"dashboard-gen: {' '.join(message.split())}", err=True)
+    sys.exit(ERROR)
+
+
+def _invalid(exc: CatalogError) -> str:
+    root = _root[0] if _root else Path.cwd()
+    shown = [str(relative_problem(p, root)) for p in exc.problems]
+    more = f" (and {len(shown) - 1} more: {'; '.join(shown[1:])})" if len(shown) > 1 else ""
+    return f"invalid catalog: {shown[0] if shown else 'no detail'}{more}"
 
 
 def main() -> None:
@@ -133,19 +181,28 @@ def main() -> None:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        _fail(f"usage error: {exc.format_message()}{hint}")
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(ERROR)
+        _fail(f"error: {exc.format_message()}")
     except click.exceptions.Abort:
-        sys.exit(ERROR)
+        _fail("aborted")
     except CatalogError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"the catalogs are invalid: {len(exc.problems)} problem(s)", err=True)
-        sys.exit(ERROR)
+        _fail(_invalid(exc))
     except ConfigError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
-        sys.exit(ERROR)
+        _fail(f"configuration error: {exc}")
+    except ScenarioError as exc:
+        _fail(f"cannot generate the promtool tests: {exc}")
+    except Exception as exc:
+        if os.environ.get(DEBUG_VARIABLE):
+            traceback.print_exc()
+        _fail(
+            f"internal error: {type(exc).__name__}: {exc} (set {DEBUG_VARIABLE}=1 for the "
+            "traceback)"
+        )
+    finally:
+        progress.stop()
 
 
 if __name__ == "__main__":

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
+from pathlib import Path
 
 import click
 
 from observability.checks.registry import check_named
+from observability.config import Config
 from observability.diagnostics import Level, Problem
 
 FORMATS = click.Choice(["text", "json"])
@@ -36,11 +39,37 @@ def _known(name: str) -> bool:
     return True
 
 
-def show(problems: list[Problem], fmt: str, extra: dict[str, object] | None = None) -> None:
+def relative(path: str | Path, root: Path) -> str:
+    """``path`` relative to ``root`` when it is inside it (diagnostics name files as they are
+    in the repository); as it is otherwise."""
+    if not str(path):
+        return ""
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def relative_problem(problem: Problem, root: Path) -> Problem:
+    return replace(
+        problem, source=replace(problem.source, path=relative(problem.source.path, root))
+    )
+
+
+def show(
+    problems: list[Problem],
+    fmt: str,
+    extra: dict[str, object] | None = None,
+    config: Config | None = None,
+) -> None:
+    """The problems, their files relative to the configuration's folder (text only)."""
     if fmt == "json":
         data = {**(extra or {}), "problems": [p.as_dict() for p in problems]}
         click.echo(json.dumps(data, indent=2, sort_keys=True))
         return
     for problem in problems:
+        if config is not None:
+            problem = relative_problem(problem, config.root)
+            problem = replace(problem, artifact=config.output_path(problem.artifact))
         click.echo(str(problem))
     click.echo(summary(problems), err=bool(problems))

@@ -27,14 +27,14 @@ def write_artifacts(ctx: Context, dry_run: bool = False) -> Changes:
         if ctx.committed(path) == text:
             changes.unchanged += 1
             continue
-        changes.written.append(path)
+        changes.written.append(ctx.shown(path))
         if not dry_run:
-            target = ctx.root / path
+            target = ctx.root / ctx.shown(path)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
     for path in ctx.committed_owned():
         if path not in ctx.files:
-            changes.removed.append(path)
+            changes.removed.append(ctx.shown(path))
             if not dry_run:
-                (ctx.root / path).unlink()
+                (ctx.root / ctx.shown(path)).unlink()
     return changes
