@@ -42,7 +42,7 @@ def test_rename_fails_naming_the_alert_and_its_source(renamed: Path, command: st
     lines = [line for line in result.stdout.splitlines() if "PositionsNotStored" in line]
     assert lines, result.stdout
     assert any(
-        line.startswith(f"{renamed}/{_where()}")
+        line.startswith(_where())  # repository-relative
         and "bug: promql/metric-closure: alert PositionsNotStored: "
         f"{OLD} is not emitted by any service, recorded by any rule, or allow-listed "
         f"(did you mean {NEW}?) [alerts/rules/position-tracker.yml]"
