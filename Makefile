@@ -14,7 +14,7 @@ TEST_COMMAND = $(BIN)/uv lock --check --quiet && $(BIN)/ruff check . && $(BIN)/l
 .PHONY: up down status test lint venv drill
 
 # Exactly the versions uv.lock pins (run `uv lock` after editing pyproject.toml's dependencies).
-$(STAMP): pyproject.toml uv.lock
+$(STAMP): pyproject.toml uv.lock $(wildcard observability/pyproject.toml observability/*/pyproject.toml services/*/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
 	$(BIN)/uv sync --quiet --frozen --extra dev --inexact

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-from services.positions.geo import MPS_TO_KMH, WGS84
+from services.positions.geo import MPS_TO_KMH, wgs84
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ def paced_offsets(
         return [0.0] * len(coordinates)
     lats = [lat for lat, _ in coordinates]
     lons = [lon for _, lon in coordinates]
-    headings, _, lengths = WGS84.inv(lons[:-1], lats[:-1], lons[1:], lats[1:])
+    headings, _, lengths = wgs84().inv(lons[:-1], lats[:-1], lons[1:], lats[1:])
     # Local east/north metres (east + 1j * north) from the legs themselves: exact enough over the
     # few tens of metres ever compared.
     places = [

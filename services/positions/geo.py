@@ -15,11 +15,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from functools import cache
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from pyproj import Geod
+if TYPE_CHECKING:
+    from pyproj import Geod
 
-WGS84 = Geod(ellps="WGS84")
+
+@cache
+def wgs84() -> Geod:
+    """The geodesic solver on WGS84. pyproj (the `geodesy` extra of fleetman-positions) is
+    imported on first use: the gateway, which shares the schemas but computes no leg, runs
+    without it."""
+    from pyproj import Geod
+
+    return Geod(ellps="WGS84")
+
+
 MPS_TO_KMH = 3.6
 MPS_TO_MPH = 2.236936  # MPS_TO_MPH_FACTOR of the original Fleetman tracker
 
@@ -73,7 +85,7 @@ class Leg:
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Geodesic distance in metres between two points on WGS84."""
-    return float(WGS84.inv(lon1, lat1, lon2, lat2)[2])
+    return float(wgs84().inv(lon1, lat1, lon2, lat2)[2])
 
 
 def initial_heading_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float | None:
@@ -81,7 +93,7 @@ def initial_heading_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> f
 
     In [0, 360). ``None`` when the points coincide: a parked vehicle has no heading.
     """
-    azimuth, _, distance = WGS84.inv(lon1, lat1, lon2, lat2)
+    azimuth, _, distance = wgs84().inv(lon1, lat1, lon2, lat2)
     return _heading(azimuth, distance)
 
 
@@ -113,7 +125,7 @@ def legs(pairs: Sequence[tuple[TimedPoint, TimedPoint]]) -> list[Leg]:
     """
     if not pairs:
         return []
-    azimuths, _, distances = WGS84.inv(
+    azimuths, _, distances = wgs84().inv(
         [a.longitude for a, _ in pairs],
         [a.latitude for a, _ in pairs],
         [b.longitude for _, b in pairs],

@@ -125,10 +125,15 @@ def test_every_service_package_has_its_console_script() -> None:
     """The SERVICE values: each package under services/ with a __main__, run by its script."""
     packages = {p.parent.name for p in (REPO / "services").glob("*/__main__.py")}
     assert packages == set(PYTHON_SERVICES)
-    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     for package, script in PYTHON_SERVICES.items():
         assert script == package.replace("_", "-")
-        assert scripts[script] == f"services.{package}.__main__:main"
+        assert console_scripts(package)[script] == f"services.{package}.__main__:main"
+
+
+def console_scripts(package: str) -> dict[str, str]:
+    """The console scripts of the workspace member that holds services/<package>."""
+    member = REPO / "services" / package / "pyproject.toml"
+    return tomllib.loads(member.read_text())["project"].get("scripts", {})
 
 
 def test_python_image_takes_the_service_as_build_argument() -> None:
@@ -139,23 +144,31 @@ def test_python_image_takes_the_service_as_build_argument() -> None:
         )
     assert _exec_form(_last(final, "ENTRYPOINT")) == [SERVICE_LINK]
     assert _last(final, "EXPOSE") == "8080"
-    # the shared virtualenv is built before the argument is declared: cached for all three
-    instructions = [(i["instruction"], i["value"]) for i in builder]
-    build = next(n for n, (kind, value) in enumerate(instructions) if "pip wheel" in value)
-    assert build < instructions.index(("ARG", "SERVICE"))
+    # the service's own closure, at the versions and hashes of uv.lock (tests/packaging runs it)
+    (install,) = [
+        i["value"] for i in builder if i["instruction"] == "RUN" and "uv sync" in i["value"]
+    ]
+    for option in ("--frozen", "--no-dev", "--no-editable", "--package"):
+        assert option in install.split(), f"the install runs without {option}"
+    copied = " ".join(i["value"] for i in builder if i["instruction"] == "COPY")
+    assert "uv.lock" in copied
 
 
 def _link_the_service(service: str, tmp_path: Path) -> tuple[subprocess.CompletedProcess, Path]:
-    """The builder's RUN that uses SERVICE, run by sh against this checkout (as in the image's
-    /src) and a stand-in virtualenv holding every console script."""
-    (command,) = [
+    """The builder's RUNs that use SERVICE but install nothing, run by sh against this checkout
+    (as in the image's /src) and a stand-in virtualenv holding every console script."""
+    command = " && ".join(
         i["value"]
         for i in stages(PYTHON_DOCKERFILE)[0]
-        if i["instruction"] == "RUN" and "SERVICE" in i["value"]
-    ]
+        if i["instruction"] == "RUN" and "SERVICE" in i["value"] and "uv sync" not in i["value"]
+    )
     venv = tmp_path / "opt" / "fleetman"
     (venv / "bin").mkdir(parents=True)
-    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    scripts = {
+        s
+        for p in (REPO / "services").glob("*/pyproject.toml")
+        for s in console_scripts(p.parent.name)
+    }
     for script in scripts:
         (venv / "bin" / script).write_text("#!/bin/sh\n")
         (venv / "bin" / script).chmod(0o755)

@@ -23,7 +23,7 @@ from services.position_simulator.tracks import (
     TrackPoint,
     load_tracks,
 )
-from services.positions.geo import MPS_TO_KMH, WGS84, Fix, Leg, legs
+from services.positions.geo import MPS_TO_KMH, Fix, Leg, legs, wgs84
 
 PACKAGED = Path(__file__).resolve().parents[2] / "services" / "position_simulator" / "tracks"
 ORIGINALS = Path(__file__).resolve().parents[1] / "data" / "fleetman_tracks.tar.xz"
@@ -92,7 +92,7 @@ def offsets(points: list[tuple[float, float]], model: VehicleModel = MODEL) -> l
 
 def leg_speeds_kmh(points: list[tuple[float, float]], times: list[float]) -> list[float]:
     lats, lons = [p[0] for p in points], [p[1] for p in points]
-    _, _, lengths = WGS84.inv(lons[:-1], lats[:-1], lons[1:], lats[1:])
+    _, _, lengths = wgs84().inv(lons[:-1], lats[:-1], lons[1:], lats[1:])
     return [
         d / (t2 - t1) * MPS_TO_KMH for d, (t1, t2) in zip(lengths, pairwise(times), strict=True)
     ]
@@ -105,7 +105,7 @@ def walk(
     lat, lon = start
     points = []
     for _ in range(count):
-        lon, lat, _ = WGS84.fwd(lon, lat, heading_deg, step_m)
+        lon, lat, _ = wgs84().fwd(lon, lat, heading_deg, step_m)
         points.append((lat, lon))
     return points
 
@@ -161,7 +161,7 @@ def test_jitter_within_three_metres_is_standing_time_not_driving():
     rng = random.Random(7)
     jitter = []
     for _ in range(12):  # GPS noise of a van at rest: up to 3 m in any direction
-        lon, lat, _ = WGS84.fwd(stop[1], stop[0], rng.uniform(0, 360), rng.uniform(0.3, 2.9))
+        lon, lat, _ = wgs84().fwd(stop[1], stop[0], rng.uniform(0, 360), rng.uniform(0.3, 2.9))
         jitter.append((lat, lon))
     leave = walk(stop, 0.0, 30, 10.0)
     points = [ORIGIN, *approach, *jitter, *leave]

@@ -1,1 +1,0 @@
-"""Observability as code: the telemetry catalog, its runtime, renderers, checks and CLI."""

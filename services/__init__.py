@@ -1,1 +1,0 @@
-"""Fleetman services: one package per service, plus the local stack manager (`services.stack`)."""
