@@ -20,6 +20,8 @@ import httpx
 import pytest
 
 from observability.runtime.conventions import DEPLOYED_CONVENTIONS
+from observability.slo.durations import format_duration, parse_duration
+from observability.slo.windows import known_alert_windows
 from services.stack import api
 from tests.support.stack import ensure_stack
 
@@ -68,21 +70,24 @@ def pytest_configure(config: pytest.Config) -> None:
 
 #: When this test session started (the silence check reads alerts raised since).
 SESSION_STARTED = time.time()
-#: The alerts the stack raised (firing or pending) in the hours before the session started: an
-#: earlier session's faults, whose errors the SLO windows hold for hours.
-RECENT_ALERTS: set[str] = set()
-#: How far back an earlier fault can still raise an SLO alert (its 6h window).
-RECENT = "6h"
+#: How far back an earlier fault can still raise an SLO alert: the longest window of the burn
+#: rate alerts (the ticket's 3d), so errors a previous session left in the store count.
+RECENT_S = max(
+    parse_duration(w.long) for t in known_alert_windows().values() for w in t.all_windows
+)
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    query = f"count by (alertname) (last_over_time(ALERTS[{RECENT}]))"
-    try:
-        answer = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/query", params={"query": query}, timeout=3)
-        found = answer.json()["data"]["result"]
-    except (httpx.HTTPError, ValueError, KeyError):
-        return  # no Prometheus yet: a fresh stack raised nothing
-    RECENT_ALERTS.update(r["metric"]["alertname"] for r in found)
+def alerts_before(moment: float) -> set[str]:
+    """The alerts the stack raised (firing or pending) in the ``RECENT_S`` before ``moment``:
+    an earlier session's faults, whose errors the SLO windows still hold. Read from the store
+    when asked (``@ moment``), so a Prometheus started after ``moment`` (the stack was down
+    when the session began) still sees them."""
+    query = (
+        f"count by (alertname) (last_over_time(ALERTS[{format_duration(RECENT_S)}] @ {moment:.3f}))"
+    )
+    answer = httpx.get(f"{api.PROMETHEUS_URL}/api/v1/query", params={"query": query}, timeout=10)
+    answer.raise_for_status()
+    return {r["metric"]["alertname"] for r in answer.json()["data"]["result"]}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -103,9 +108,9 @@ def session_started() -> float:
 
 
 @pytest.fixture(scope="session")
-def recent_alerts() -> set[str]:
-    """The alerts the stack raised in the hours before this session."""
-    return RECENT_ALERTS
+def recent_alerts(stack: object) -> set[str]:
+    """The alerts the stack raised in the days before this session (``alerts_before``)."""
+    return alerts_before(SESSION_STARTED)
 
 
 @pytest.fixture(scope="session")

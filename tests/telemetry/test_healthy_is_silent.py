@@ -2,8 +2,9 @@
 the shared local stack. It runs after every other test but those that stop or break the stack
 on purpose (marked ``fault``, run after it), and reads the real Prometheus: an alert firing or
 pending that became active during this session fails it, with its labels and value. On a stack
-that raised alerts in the 6 hours before the session (an earlier session's faults), it skips:
-the SLO windows still hold those errors, so silence cannot be judged there; CI's stack is fresh.
+that raised alerts in the 3 days before the session (an earlier session's faults, even with the
+stack down in between), it skips: the SLO windows still hold those errors, so silence cannot be
+judged there; CI's stack is fresh.
 
 What it catches: a counter that stops moving (``PositionsNotStored`` pending as positions are
 published and none stored), a moment from the wrong clock (``PositionDataStale``), an error path
@@ -40,7 +41,7 @@ def _shown(alert: dict) -> str:
 def test_the_suites_normal_traffic_raised_no_alert(session_started: float, recent_alerts: set[str]):
     if recent_alerts:
         pytest.skip(
-            f"the stack raised {', '.join(sorted(recent_alerts))} in the 6 h before this session "
+            f"the stack raised {', '.join(sorted(recent_alerts))} within the SLO windows before this session "
             "(an earlier session's faults, which the SLO windows still hold): silence can only "
             "be judged on a stack without recent faults, as CI's fresh one"
         )
