@@ -182,7 +182,7 @@ ARTIFACT_KINDS: tuple[ArtifactKind, ...] = (
         "prometheus-config",
         "the local Prometheus: scrape jobs, rule files, Alertmanager",
         (PROMETHEUS_PATH,),
-        lambda p, c: {PROMETHEUS_PATH: render_prometheus_config(p)},
+        lambda p, c: {PROMETHEUS_PATH: render_prometheus_config(p, c)},
     ),
     ArtifactKind(
         "alertmanager-config",

@@ -8,12 +8,16 @@ carries exemplars; ``--enable-feature=exemplar-storage`` (set by the stack) keep
 
 from __future__ import annotations
 
+import posixpath
+
 from observability.catalog.correlation import ENVIRONMENT_LABEL
 from observability.catalog.service import Platform
+from observability.config import OUTPUTS, Config
 from observability.render.provenance import header
 from observability.render.yamltext import dump
 
-PATH = "alerts/prometheus.yml"
+PATH = OUTPUTS["prometheus-config"]
+RULES_DIR = OUTPUTS["rules"]
 HOST = "127.0.0.1"
 LOCAL_ENV = "local"
 #: Prometheus and Alertmanager scrape themselves too (their ``up`` is on the allow-list).
@@ -30,13 +34,23 @@ def _job(name: str, port: int) -> dict[str, object]:
     }
 
 
-def prometheus_config(platform: Platform) -> dict[str, object]:
+def rule_files_glob(config: Config | None) -> str:
+    """The rule files as Prometheus finds them: relative to this file's folder, wherever the
+    configuration puts each (``rules/*.yml`` by default)."""
+    if config is None:
+        return "rules/*.yml"
+    rules = config.output_path(RULES_DIR)
+    here = posixpath.dirname(config.output_path(PATH))
+    return posixpath.join(posixpath.relpath(rules, here or "."), "*.yml")
+
+
+def prometheus_config(platform: Platform, config: Config | None = None) -> dict[str, object]:
     scraped = sorted((s.name, s.metrics_port) for s in platform.alert_owners if s.metrics_port)
     jobs = [_job(name, port) for name, port in scraped if port is not None]
     jobs += [_job(name, port) for name, port in SELF_TARGETS.items()]
     return {
         "global": {"scrape_interval": "15s", "scrape_timeout": "10s", "evaluation_interval": "15s"},
-        "rule_files": ["rules/*.yml"],
+        "rule_files": [rule_files_glob(config)],
         "alerting": {
             "alertmanagers": [
                 {"static_configs": [{"targets": [f"{HOST}:{SELF_TARGETS['alertmanager']}"]}]}
@@ -46,6 +60,6 @@ def prometheus_config(platform: Platform) -> dict[str, object]:
     }
 
 
-def render_prometheus_config(platform: Platform) -> str:
+def render_prometheus_config(platform: Platform, config: Config | None = None) -> str:
     modules = {s.source.module for s in platform.alert_owners if s.metrics_port}
-    return dump(prometheus_config(platform), header=header(modules))
+    return dump(prometheus_config(platform, config), header=header(modules))

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -76,12 +77,21 @@ def test_outputs_go_where_the_configuration_says(outside: Path):
     assert run("init", cwd=outside).returncode == 0
     config = outside / "dashboard-gen.toml"
     config.write_text(
-        config.read_text().replace('# rules = "alerts/rules"', 'rules = "monitoring/prom"')
+        config.read_text()
+        .replace('# rules = "alerts/rules"', 'rules = "monitoring/prom"')
+        .replace('# grafana-dashboards = "dashboards/grafana"', 'grafana-dashboards = "grafana"')
     )
     generate = run("generate", cwd=outside)
     assert generate.returncode == 0, generate.stderr
     assert (outside / "monitoring/prom/example.yml").is_file()
+    assert (outside / "grafana/fleet-example.json").is_file()
     assert not (outside / "alerts/rules").exists()
+    # what refers to a moved output follows it: Prometheus's rule files, Grafana's provider
+    prometheus = yaml.safe_load((outside / "alerts/prometheus.yml").read_text())
+    assert prometheus["rule_files"] == ["../monitoring/prom/*.yml"]
+    assert (outside / "alerts" / "../monitoring/prom/example.yml").is_file()
+    provider = yaml.safe_load((outside / "dashboards/provisioning/dashboards.yaml").read_text())
+    assert provider["providers"][0]["options"]["path"] == "grafana"
     stale = outside / "monitoring/prom/gone.yml"
     stale.write_text("groups: []\n")
     check = run("check", "--no-diff", cwd=outside)

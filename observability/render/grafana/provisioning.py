@@ -132,9 +132,10 @@ def k8s_datasources(config: Config) -> str:
     return dump(data, header=header(_MODULES, _HOW))
 
 
-def dashboard_provider() -> str:
-    """Grafana loads every JSON under ``dashboards/grafana`` (path relative to the project
-    root: run Grafana from there, or mount the folder at that path)."""
+def dashboard_provider(config: Config) -> str:
+    """Grafana loads every JSON under the dashboards' folder (``dashboards/grafana`` unless the
+    configuration moves it; relative to the project root: run Grafana from there, or mount the
+    folder at that path)."""
     data = {
         "apiVersion": 1,
         "providers": [
@@ -146,7 +147,10 @@ def dashboard_provider() -> str:
                 "disableDeletion": True,
                 "allowUiUpdates": False,
                 "updateIntervalSeconds": 30,
-                "options": {"path": DASHBOARD_DIR, "foldersFromFilesStructure": False},
+                "options": {
+                    "path": config.output_path(DASHBOARD_DIR),
+                    "foldersFromFilesStructure": False,
+                },
             }
         ],
     }
@@ -154,4 +158,4 @@ def dashboard_provider() -> str:
 
 
 def provisioning_files(config: Config) -> dict[str, str]:
-    return {DATASOURCES_PATH: local_datasources(config), PROVIDER_PATH: dashboard_provider()}
+    return {DATASOURCES_PATH: local_datasources(config), PROVIDER_PATH: dashboard_provider(config)}
