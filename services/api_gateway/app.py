@@ -60,8 +60,8 @@ def create_app(
         lifespan=lifespan,
         openapi_tags=TAGS,
     )
-    routes.add_routes(app, tracker)
-    compat.add_routes(app, tracker)
+    routes.add_routes(app, tracker, settings.list_max_age_seconds)
+    compat.add_routes(app, tracker, settings.list_max_age_seconds)
     # The original gateway allowed any origin (@CrossOrigin("*")); the API is read-only.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"])
     app.state.tracker = tracker

@@ -23,6 +23,7 @@ from services.api_gateway.models import (
 )
 from services.api_gateway.names import checked_name
 from services.api_gateway.routes import passthrough
+from services.api_gateway.shared import shared_get
 from services.api_gateway.upstream import Outcome, TrackerClient, UpstreamFailure, segment
 from services.common.errors import ProblemError
 
@@ -37,9 +38,10 @@ def _empty_when_down(failure: UpstreamFailure) -> JSONResponse:
     return JSONResponse([])
 
 
-def add_routes(app: FastAPI, tracker: TrackerClient) -> None:
+def add_routes(app: FastAPI, tracker: TrackerClient, list_max_age: float = 0.0) -> None:
     """Add the original gateway's routes to ``app`` (on the app itself, see ``routes``)."""
     get = partial(app.get, tags=["fleetman"], response_model=None)
+    fleet_list = shared_get(tracker, "/vehicles/", list_max_age)
 
     @get("/", include_in_schema=False)
     async def banner() -> HTMLResponse:
@@ -59,7 +61,7 @@ def add_routes(app: FastAPI, tracker: TrackerClient) -> None:
         """`name`, `lat`, `longitude`, `timestamp` (`yyyy-MM-dd'T'HH:mm:ss.SSSZ`) and `speed`
         (mph, null for a first report) of every vehicle; `[]` while the tracker is down."""
         try:
-            return passthrough(await tracker.get("/vehicles/"))
+            return passthrough(await fleet_list())
         except UpstreamFailure as failure:
             return _empty_when_down(failure)
 

@@ -21,6 +21,7 @@ from services.api_gateway.models import (
     problem_responses,
 )
 from services.api_gateway.names import checked_name
+from services.api_gateway.shared import shared_get
 from services.api_gateway.upstream import TrackerClient, UpstreamResponse, segment
 
 VehicleName = Annotated[
@@ -35,13 +36,14 @@ def passthrough(upstream: UpstreamResponse) -> Response:
     )
 
 
-def add_routes(app: FastAPI, tracker: TrackerClient) -> None:
-    """Add the public API to ``app``.
+def add_routes(app: FastAPI, tracker: TrackerClient, list_max_age: float = 0.0) -> None:
+    """Add the public API to ``app`` (the fleet list shared for ``list_max_age``, ``shared``).
 
     Routes go on the app itself, not through ``include_router``: FastAPI >= 0.13x includes
     routers lazily and ``app.routes`` (what the catalog check reads) would not list them.
     """
     get = partial(app.get, tags=["vehicles"], response_model=None)
+    fleet_list = shared_get(tracker, "/vehicles", list_max_age)
 
     @get(
         "/api/vehicles",
@@ -53,7 +55,7 @@ def add_routes(app: FastAPI, tracker: TrackerClient) -> None:
     )
     async def list_vehicles() -> Response:
         """The latest position, speed and heading of every vehicle, by name."""
-        return passthrough(await tracker.get("/vehicles"))
+        return passthrough(await fleet_list())
 
     @get(
         "/api/vehicles/{name}",

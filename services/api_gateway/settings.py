@@ -11,7 +11,8 @@ from services.common.settings import HttpPort, ServiceSettings
 
 
 class GatewaySettings(ServiceSettings):
-    """HTTP_HOST/HTTP_PORT/LOG_LEVEL, TRACKER_URL, UPSTREAM_* (pooling, timeouts, shedding)."""
+    """HTTP_HOST/HTTP_PORT/LOG_LEVEL, TRACKER_URL, UPSTREAM_* (pooling, timeouts, shedding),
+    LIST_MAX_AGE_SECONDS (the shared fleet list)."""
 
     http_port: HttpPort = 8000
     tracker_url: str = Field(
@@ -40,6 +41,15 @@ class GatewaySettings(ServiceSettings):
     )
     upstream_retry_after_seconds: int = Field(
         1, ge=1, le=3600, description="The Retry-After (seconds) of a shed request's 503."
+    )
+    list_max_age_seconds: float = Field(
+        0.15,
+        ge=0,
+        le=0.25,
+        description="How old the fleet list (GET /api/vehicles, the original /vehicles/) may be "
+        "when another request reuses it; the first request past a third of this refreshes it in "
+        "the background. Part of the 1 s freshness contract (tracker snapshot 0.25 + this + "
+        "nginx's 0.5 slot). 0: every request calls the tracker.",
     )
 
     @field_validator("tracker_url")

@@ -6,6 +6,7 @@ connections and call slots.
   tracker being fine (httpcore's pool leaked a connection for each call cancelled while it
   waited in the pool: ``services/api_gateway/upstream.py``). After any burst, normal answers
   must come back within 5 s, with shedding (the default) and without (a long queue wait).
+- The fleet list, which every open map polls: concurrent requests share one call.
 - Shedding: past its call slots, the gateway answers 503 with Retry-After at once instead of
   queueing towards a 504; sheds are counted and logged at most once a second.
 
@@ -42,6 +43,9 @@ RECOVERY_S = 5.0
 LONG_QUEUE_S = 60.0
 #: The stand-in's slow mode answers after 3 s, far past TIMEOUT_S.
 SLOW = "slow"
+#: What the overload asks for: one vehicle, each request a call of its own (the fleet list is
+#: one call shared by concurrent requests, ``services/api_gateway/shared.py``: see the last test).
+ONE_VEHICLE = "/api/vehicles/Van%201"
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def _gateway(
 
 async def _get(client: httpx.AsyncClient) -> Answer:
     started = time.perf_counter()
-    response = await client.get("/api/vehicles")
+    response = await client.get(ONE_VEHICLE)
     return Answer(
         response.status_code, time.perf_counter() - started, response.headers, response.text
     )
@@ -110,7 +114,7 @@ def _recovery_seconds(url: str) -> float:
     statuses = []
     with httpx.Client(base_url=url, timeout=120) as client:
         while time.monotonic() - started < RECOVERY_S:
-            status = client.get("/api/vehicles").status_code
+            status = client.get(ONE_VEHICLE).status_code
             if status == 200:
                 return time.monotonic() - started
             statuses.append(status)
@@ -120,7 +124,7 @@ def _recovery_seconds(url: str) -> float:
 
 def _assert_answers_normally(url: str) -> None:
     with httpx.Client(base_url=url, timeout=120) as client:
-        statuses = [client.get("/api/vehicles").status_code for _ in range(20)]
+        statuses = [client.get(ONE_VEHICLE).status_code for _ in range(20)]
     assert statuses == [200] * 20
 
 
@@ -179,3 +183,23 @@ def test_requests_past_the_call_slots_are_shed_at_once_with_retry_after(standin,
     for record in records:
         assert record["log.level"] == "warning" and record["event.action"] == "upstream-request"
         assert re.fullmatch(r"[0-9a-f]{32}", record["trace.id"])
+
+
+def test_concurrent_polls_of_the_fleet_list_share_calls(standin, run_id):
+    """However many maps poll at once, the tracker gets one call for the fleet list at a time
+    (with the stand-in slow, every poll of the wave waits for the same call)."""
+    with _gateway(standin, run_id, queue_s=0.02) as gateway:
+        standin.mode(SLOW)  # (switching mode clears the recorded requests)
+
+        async def wave() -> list[int]:
+            limits = httpx.Limits(max_connections=40)
+            async with httpx.AsyncClient(base_url=gateway.url, limits=limits, timeout=120) as c:
+                answers = await asyncio.gather(*(c.get("/api/vehicles") for _ in range(40)))
+            return [a.status_code for a in answers]
+
+        statuses = asyncio.run(wave())
+        called = [r for r in standin.requests() if r["raw_path"] == "/vehicles"]
+        standin.mode("echo")
+    # the stand-in answers after 3 s, past the gateway's 0.5 s: one call, one 504 for all
+    assert statuses == [504] * 40
+    assert len(called) == 1, called
