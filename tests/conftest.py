@@ -11,10 +11,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -174,3 +176,14 @@ def cleanup_run(names: RunNames) -> None:
     es = Elasticsearch(api.ELASTICSEARCH_URL, request_timeout=10)
     es.indices.delete(index=f"{names.index_prefix}*", ignore_unavailable=True)
     es.close()
+
+
+@pytest.fixture
+def outside() -> Iterator[Path]:
+    """An empty folder outside this repository (pytest's tmp_path may be inside it), so that
+    nothing there is found in or imported from the checkout."""
+    repository = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="fleetman-outside-") as folder:
+        path = Path(folder).resolve()
+        assert not path.is_relative_to(repository)
+        yield path

@@ -7,23 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def outside() -> Iterator[Path]:
-    """An empty folder outside this repository (pytest's tmp_path may be inside it)."""
-    with tempfile.TemporaryDirectory(prefix="dashboard-gen-") as folder:
-        path = Path(folder).resolve()
-        assert not path.is_relative_to(REPO)
-        yield path
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,15 +42,6 @@ NEEDED = {
     "position_tracker": {"fleetman-position-tracker", "pymongo", "pyproj", "stomp-py"},
     "position_simulator": {"fleetman-position-simulator", "pyproj", "gpxpy", "stomp-py"},
 }
-
-
-@pytest.fixture
-def outside() -> Iterator[Path]:
-    """A folder outside this repository, so nothing is imported from the checkout."""
-    with tempfile.TemporaryDirectory(prefix="fleetman-dist-") as folder:
-        path = Path(folder).resolve()
-        assert not path.is_relative_to(REPO)
-        yield path
 
 
 def run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
