@@ -226,7 +226,7 @@ def lookups(
             started = time.perf_counter()
             found = store.previous(fleet.names[vehicle], moment(before))
             timings[kind].append((time.perf_counter() - started) * 1000)
-            if found.previous is None or millis(found.previous.timestamp) != expected:
+            if found is None or millis(found.timestamp) != expected:
                 wrong += 1
     for kind, values in timings.items():
         section.add(
