@@ -10,7 +10,8 @@ Three threads, so the database write of one batch overlaps the decisions on the 
 - the *writer* stores the batch, together with any others decided meanwhile, in one database call
   (group commit: under load, fewer and larger writes), retrying while the database is down (the
   messages stay unacknowledged, so a crash loses nothing), then acknowledges them all with one
-  cumulative ack of the last message.
+  cumulative ack of the last message; a batch of many vehicles is written in slices, batches of
+  other vehicles passing between them (``waves``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from services.position_tracker.processing import (
 )
 from services.position_tracker.settings import TrackerSettings
 from services.position_tracker.store import PositionStore
+from services.position_tracker.waves import slices, vehicles
 from services.positions.messages import Rejection
 
 log = logging.getLogger("position_tracker.consumer")
@@ -299,16 +301,17 @@ class PositionConsumer:
         with suppress_instrumentation():
             while not (self._stopping.is_set() and self.decided.empty()):
                 try:
-                    decided = self._group(self.decided.get(timeout=0.5))
+                    taken = [self._group(self.decided.get(timeout=0.5))]
                 except queue.Empty:
                     continue
                 with self._redelivered_on_failure():
                     try:
-                        self._write_and_ack(decided)
+                        self._write_and_ack(taken)
                     finally:
-                        self._end(decided.spans)
-                        for _ in range(decided.batches):
-                            self.decided.task_done()
+                        for decided in taken:
+                            self._end(decided.spans)
+                            for _ in range(decided.batches):
+                                self.decided.task_done()
 
     def _group(self, first: _Decided) -> _Decided:
         """``first`` and every batch decided meanwhile, as one write: the per-write costs (the
@@ -328,24 +331,53 @@ class PositionConsumer:
             batches=len(group),
         )
 
-    def _write_and_ack(self, decided: _Decided) -> None:
-        duplicates = {d.outcome.key for d, _ in decided.kept if d.duplicate}  # type: ignore[union-attr]
-        if decided.kept:
-            start_ns = time.time_ns()
-            positions: list[StoredPosition] = [
-                d.outcome  # type: ignore[misc]
-                for d, _ in decided.kept
-                if not d.duplicate
-            ]
-            if self._with_database(partial(self._store, positions)) is None:
-                return  # stopping while the database is down: all of it is redelivered
-            self.record.written(decided.kept, start_ns, time.time_ns())
-        # Everything up to this batch's last message is stored or dead-lettered by now.
-        if not self._ack(decided.last):
+    def _write_and_ack(self, taken: list[_Decided]) -> None:
+        """Write ``taken[0]`` (slice by slice when it is a wave, with the batches decided
+        meanwhile passing between the slices and appended to ``taken``: ``waves``), then
+        acknowledge everything up to the last message written."""
+        if not self._write_passing(taken):
+            return  # stopping while the database is down: all of it is redelivered
+        # Everything up to the last batch's last message is stored or dead-lettered by now.
+        if not self._ack(taken[-1].last):
             return
         self._progressed = time.monotonic()
-        if decided.kept:
-            self.record.stored(decided.kept, duplicates)
+        for decided in taken:
+            if decided.kept:
+                duplicates = {d.outcome.key for d, _ in decided.kept if d.duplicate}  # type: ignore[union-attr]
+                self.record.stored(decided.kept, duplicates)
+
+    def _write_passing(self, taken: list[_Decided]) -> bool:
+        parts = slices(taken[0].kept, self.settings.write_slice_vehicles)
+        held: _Decided | None = None
+        for n, part in enumerate(parts):
+            if not self._write(part):
+                return False
+            rest = vehicles(item for later in parts[n + 1 :] for item in later)
+            while rest and held is None and (passing := self._decided_meanwhile()) is not None:
+                taken.append(passing)
+                if vehicles(passing.kept) & rest:
+                    held = passing  # it follows the wave's rest, as everything decided after it
+                elif not self._write(passing.kept):
+                    return False
+        return held is None or self._write(held.kept)
+
+    def _decided_meanwhile(self) -> _Decided | None:
+        try:
+            return self.decided.get_nowait()
+        except queue.Empty:
+            return None
+
+    def _write(self, kept: Kept) -> bool:
+        """One database write of ``kept`` (its duplicates skipped); False when stopping while
+        the database is down."""
+        if not kept:
+            return True
+        start_ns = time.time_ns()
+        positions: list[StoredPosition] = [d.outcome for d, _ in kept if not d.duplicate]  # type: ignore[misc]
+        if self._with_database(partial(self._store, positions)) is None:
+            return False
+        self.record.written(kept, start_ns, time.time_ns())
+        return True
 
     def _store(self, positions: list[StoredPosition]) -> bool:
         self.store.write(positions)

@@ -35,6 +35,14 @@ class TrackerSettings(ServiceSettings, BrokerSettings):
     batch_max: int = Field(
         1000, ge=1, le=10_000, description="Most positions written in one batched database write."
     )
+    write_slice_vehicles: int = Field(
+        200,
+        ge=1,
+        le=10_000,
+        description="A batch of more vehicles than this (a wave: many vehicles reporting at "
+        "once) is written in slices of this many, the batches of other vehicles decided "
+        "meanwhile passing between the slices.",
+    )
     batch_wait_ms: int = Field(
         20,
         ge=0,

@@ -48,8 +48,12 @@ def test_three_trackers_one_killed_lose_nothing_duplicate_nothing_and_agree(isol
     messages = _messages(now - timedelta(seconds=5 * REPORTS + 30))
     expected = one_tracker((body for _, body in messages), now)
     with ExitStack() as stack:
+        # Slices of 30 vehicles: the trackers' batches are written as waves, other batches
+        # passing between the slices, while one of them is killed.
         trackers = [
-            stack.enter_context(running_tracker(names, run_id, BATCH_WAIT_MS="50"))
+            stack.enter_context(
+                running_tracker(names, run_id, BATCH_WAIT_MS="50", WRITE_SLICE_VEHICLES="30")
+            )
             for _ in range(3)
         ]
         broker = StompClient()
