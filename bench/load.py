@@ -138,17 +138,23 @@ def main() -> None:
     sections: list[Section] = []
     vegeta = Vegeta(ensure_tool("vegeta"))
     try:
-        run(chosen, args, vegeta, sections)
+        failed = run(chosen, args, vegeta, sections)
     except KeyboardInterrupt:
         log("interrupted: stopping and dropping what was started")
         sys.exit(130)
     finally:
         vegeta.close()
         print("\n".join(section.markdown() for section in sections), flush=True)
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)} (the others' results are above)")
 
 
-def run(chosen: list[str], args: argparse.Namespace, vegeta: Vegeta, out: list[Section]) -> None:
-    """The scenarios in order; one that fails is reported as such and the others still run."""
+def run(
+    chosen: list[str], args: argparse.Namespace, vegeta: Vegeta, out: list[Section]
+) -> list[str]:
+    """The scenarios in order; one that fails is reported as such and the others still run.
+    Returns the names of those that failed."""
+    failed: list[str] = []
     stack = web.Stack.running()
     found: dict[str, float | None] = {"gateway": None}
     gateway_only = "burst" in chosen and "step" not in chosen and not args.rate
@@ -178,6 +184,8 @@ def run(chosen: list[str], args: argparse.Namespace, vegeta: Vegeta, out: list[S
         except (Exception, SystemExit) as exc:  # the next scenarios still run
             log(f"{name} failed: {exc!r}")
             out.append(Section(f"{name}: failed ({type(exc).__name__}: {exc})"))
+            failed.append(name)
+    return failed
 
 
 if __name__ == "__main__":

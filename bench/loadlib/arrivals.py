@@ -87,7 +87,13 @@ def ingest_rounds(
             tracker.stop()
             found = list(records(stores[name], plan.start_ms, plan.end_ms))
             stamps = [stored for _, _, stored in found]
-            rate = (len(reports) - 1) / ((max(stamps) - min(stamps)) / 1000)
+            span_ms = max(stamps) - min(stamps)
+            if span_ms <= 0:
+                raise SystemExit(
+                    f"--ingest-positions {len(reports)}: stored in one batch, no rate to measure "
+                    "(give several batches' worth, 5,000 or more)"
+                )
+            rate = (len(reports) - 1) / (span_ms / 1000)
             rates[name].append(rate)
             cpu_us[name].append(used / len(reports) * 1e6)
             tallies[name] += reconcile(published, ((v, at) for v, at, _ in found))
