@@ -4,30 +4,19 @@ and findings (exit 1)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.dashboard_gen.cli_run import dashboard_gen
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    # The package is importable (PYTHONPATH=this repository, as when it is pip-installed); the
-    # current folder is the other repository.
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "observability.cli.main", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    """dashboard-gen in ``cwd``, the other repository (the package importable from this one's
+    checkout, as when it is pip-installed)."""
+    return dashboard_gen(*args, cwd=cwd)
 
 
 def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
